@@ -1,0 +1,5 @@
+"""Allow ``python -m istiomigrate``."""
+
+from istiomigrate.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""v1alpha3 resources already in the input: conversions merge into them (MAPPING §5).
+
+Istio 0.8 and 1.0 do not merge two VirtualServices or DestinationRules for
+one host (which one wins is undefined), so a host that already has one must
+get that one back, extended, never a second.
+"""
+
+from __future__ import annotations
+
+from istiomigrate.reader import ExistingResource
+
+
+def fqdn_of(host: str, namespace: str, cluster_domain: str) -> str:
+    """Pilot's short-name resolution: a name without dots lives in the resource's namespace."""
+    if "." in host or "*" in host:
+        return host
+    return f"{host}.{namespace}.svc.{cluster_domain}"
+
+
+class ExistingIndex:
+    def __init__(self, resources: list[ExistingResource], cluster_domain: str) -> None:
+        self._by_host: dict[tuple[str, str], ExistingResource] = {}
+        for res in sorted(resources, key=lambda r: (r.namespace, r.name)):
+            spec = res.data.get("spec") or {}
+            if res.kind == "VirtualService":
+                gateways = spec.get("gateways") or ["mesh"]
+                if "mesh" not in gateways:
+                    continue
+                hosts = spec.get("hosts") or []
+            elif res.kind == "DestinationRule":
+                hosts = [spec.get("host")] if spec.get("host") else []
+            else:
+                continue
+            for host in hosts:
+                key = (res.kind, fqdn_of(str(host), res.namespace, cluster_domain))
+                self._by_host.setdefault(key, res)
+
+    def find(self, kind: str, fqdn: str) -> ExistingResource | None:
+        return self._by_host.get((kind, fqdn))
+
+    def subsets(self, fqdn: str) -> list[tuple[str, dict[str, str]]]:
+        dr = self.find("DestinationRule", fqdn)
+        if dr is None:
+            return []
+        subsets = (dr.data.get("spec") or {}).get("subsets") or []
+        return [(s["name"], {str(k): str(v) for k, v in (s.get("labels") or {}).items()})
+                for s in subsets if isinstance(s, dict) and s.get("name")]
+
+    @staticmethod
+    def merge_destination_rule(existing: ExistingResource, converted: dict) -> dict:
+        """The existing spec, with the subsets it lacks and traffic policy fields it did not set."""
+        spec = dict(existing.data.get("spec") or {})
+        have = {s.get("name") for s in spec.get("subsets") or []}
+        extra = [s for s in converted.get("subsets", []) if s["name"] not in have]
+        if extra:
+            spec["subsets"] = [*(spec.get("subsets") or []), *extra]
+        if "trafficPolicy" in converted:
+            spec["trafficPolicy"] = _fill(spec.get("trafficPolicy") or {},
+                                          converted["trafficPolicy"])
+        return spec
+
+
+def _fill(kept: dict, added: dict) -> dict:
+    out = dict(kept)
+    for key, value in added.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = _fill(out[key], value)
+    return out

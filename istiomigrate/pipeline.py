@@ -1,0 +1,77 @@
+"""The pipeline, end to end: read -> resolve/convert -> validate -> (emit, write, report).
+
+Each step lives in its own module; this one only wires them together so that
+the CLI, the cluster mode and the tests all run the same sequence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from istiomigrate.convert import Conversion, Options, convert
+from istiomigrate.findings import Finding, SourceRef
+from istiomigrate.reader import Inventory
+from istiomigrate.report import FileSummary, Report
+
+
+@dataclass
+class Result:
+    inventory: Inventory
+    conversion: Conversion
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [*self.inventory.findings, *self.conversion.findings]
+
+
+def run(inventory: Inventory, options: Options) -> Result:
+    """Convert an inventory and check every output against the target's schema."""
+    conversion = convert(inventory, options)
+    conversion.findings.extend(validate(conversion, options.target))
+    return Result(inventory, conversion)
+
+
+def validate(conversion: Conversion, target: str) -> list[Finding]:
+    """A converted document that fails the schema is a bug in istiomigrate: say so loudly."""
+    from istiomigrate.schemas import validate_output
+
+    findings = []
+    for res in conversion.resources:
+        for error in validate_output(res.document(), target):
+            source = res.legacy[0].ref if res.legacy else SourceRef(
+                res.kind, res.namespace, res.name)
+            findings.append(Finding(
+                "IM307", f"{res.kind} {res.namespace}/{res.name} fails the Istio {target} "
+                f"schema: {error}. Please report this bug.", source))
+    return findings
+
+
+def build_report(result: Result) -> Report:
+    """The report of a stdout conversion: per input file, legacy found and resources from it."""
+    per_file: dict[str, FileSummary] = {
+        f.display: FileSummary(f.display) for f in result.inventory.files
+    }
+    for res in result.inventory.legacy:
+        if res.ref.file in per_file:
+            per_file[res.ref.file].legacy += 1
+    for out in result.conversion.resources:
+        first = out.legacy[0].ref.file if out.legacy else None
+        if first in per_file:
+            per_file[first].written += 1
+    for finding in result.findings:
+        if finding.source and finding.source.file in per_file:
+            per_file[finding.source.file].findings[finding.severity.value] += 1
+    files = [s for s in per_file.values() if s.legacy or s.written or sum(s.findings.values())]
+    outputs = [
+        {"kind": r.kind, "namespace": r.namespace, "name": r.name,
+         "from": [f"{x.kind} {x.namespace}/{x.name}" for x in r.legacy],
+         "merged_into": r.merged_into.ref.location() if r.merged_into else None}
+        for r in result.conversion.resources
+    ]
+    return Report([f.display for f in result.inventory.files], outputs, result.findings,
+                  files)
+
+
+def severity_counts(findings: list[Finding]) -> Counter:
+    return Counter(f.severity.value for f in findings)

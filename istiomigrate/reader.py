@@ -1,0 +1,287 @@
+"""Read step: load manifest files into an inventory of the resources that matter.
+
+Files are split into documents by text (``scan``); only documents whose text
+names a kind of interest are parsed, and only legacy documents are validated
+into models. Every resource keeps its file and line so that findings and
+errors can point at it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from istiomigrate import yamlload
+from istiomigrate.errors import InputError
+from istiomigrate.findings import Finding, SourceRef
+from istiomigrate.legacy import SPEC_MODELS
+from istiomigrate.scan import LEGACY_KINDS, V1ALPHA3_KINDS, Chunk, split_documents
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+LEGACY_GROUP = "config.istio.io"
+NETWORKING_API = "networking.istio.io/v1alpha3"
+STDIN = "-"
+
+
+@dataclass
+class SourceFile:
+    """A manifest file as read: its text, split into chunks that rejoin to the original."""
+
+    display: str
+    path: Path | None
+    text: str
+    chunks: list[Chunk]
+    root: Path | None = None  # the input directory it was found under, if any
+    unparsed: bool = False
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """A document of a source file: where a resource came from or will be written."""
+
+    file: str
+    chunk: int
+
+
+@dataclass
+class LegacyResource:
+    kind: str
+    namespace: str
+    name: str
+    spec: Any  # one of legacy.SPEC_MODELS
+    ref: SourceRef
+    doc: DocRef | None
+    raw: dict
+
+
+@dataclass
+class ExistingResource:
+    """A v1alpha3 resource already present in the input, which conversions merge into."""
+
+    kind: str
+    namespace: str
+    name: str
+    data: dict
+    doc: DocRef | None
+    ref: SourceRef
+
+
+@dataclass
+class Inventory:
+    files: list[SourceFile] = field(default_factory=list)
+    legacy: list[LegacyResource] = field(default_factory=list)
+    existing: list[ExistingResource] = field(default_factory=list)
+    ingresses: list[tuple[dict, SourceRef, DocRef | None]] = field(default_factory=list)
+    services: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> list[LegacyResource]:
+        return [r for r in self.legacy if r.kind == kind]
+
+
+def read_paths(paths: Iterable[str], default_namespace: str = "default") -> Inventory:
+    """Read files, directories (recursively) and ``-`` (stdin) into one inventory."""
+    inventory = Inventory()
+    for source in iter_sources(paths):
+        inventory.files.append(source)
+        read_source(source, inventory, default_namespace)
+    return inventory
+
+
+def iter_sources(paths: Iterable[str]) -> Iterator[SourceFile]:
+    """Yield every manifest file named by ``paths``, in a stable order."""
+    for given in paths:
+        if given == STDIN:
+            yield _source("<stdin>", None, sys.stdin.read())
+            continue
+        path = Path(given)
+        if path.is_dir():
+            for found in walk_manifests(path):
+                yield _source(str(found), found, _read_text(found), root=path)
+        elif path.exists():
+            yield _source(given, path, _read_text(path))
+        else:
+            raise InputError("no such file or directory", file=given)
+
+
+def walk_manifests(root: Path) -> list[Path]:
+    """Manifest files under ``root``, sorted; symlinks leaving ``root`` are not followed."""
+    resolved_root = root.resolve()
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and _inside(here / d, resolved_root)
+        )
+        for name in sorted(filenames):
+            candidate = here / name
+            if name.endswith(MANIFEST_SUFFIXES) and _inside(candidate, resolved_root):
+                found.append(candidate)
+    return found
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), file=str(path)) from None
+
+
+def _source(display: str, path: Path | None, text: str, root: Path | None = None) -> SourceFile:
+    return SourceFile(display, path, text, split_documents(text), root=root)
+
+
+def read_source(source: SourceFile, inventory: Inventory, default_namespace: str) -> None:
+    """Parse the interesting documents of one file into ``inventory``."""
+    explicit = source.root is None
+    for chunk in source.chunks:
+        kinds = chunk.kinds()
+        if not kinds and "{{" not in chunk.text:
+            continue
+        try:
+            data = yamlload.load_keeping_text(chunk.text)
+        except yaml.YAMLError as exc:
+            _unparsable(source, chunk, exc, inventory, explicit)
+            continue
+        if not kinds:
+            continue
+        where = DocRef(source.display, chunk.index)
+        for obj, line in _objects(data, chunk):
+            _classify(obj, source.display, line, where, inventory, default_namespace, chunk)
+
+
+def _unparsable(
+    source: SourceFile, chunk: Chunk, exc: yaml.YAMLError, inventory: Inventory, explicit: bool
+) -> None:
+    """A file named on the command line must parse; one found in a tree is skipped with a warning."""
+    offset = yamlload.error_line(exc)
+    line = chunk.line + (offset or 0)
+    message = f"YAML does not parse: {yamlload.error_text(exc)}"
+    if explicit:
+        raise InputError(message, file=source.display, line=line, document=chunk.index)
+    source.unparsed = True
+    ref = SourceRef("File", "", source.display, source.display, line)
+    inventory.findings.append(Finding("IM211", f"{message}; file left untouched", ref))
+
+
+def _objects(data: Any, chunk: Chunk) -> Iterator[tuple[dict, int]]:
+    """The objects of a document: itself, or the items of a ``kind: List``."""
+    if not isinstance(data, dict):
+        return
+    if data.get("kind") == "List" and isinstance(data.get("items"), list):
+        for i, item in enumerate(data["items"]):
+            if isinstance(item, dict):
+                yield item, chunk.line - 1 + yamlload.line_of(chunk.text, ("items", i))
+        return
+    yield data, chunk.body_line
+
+
+def _classify(
+    obj: dict,
+    file: str,
+    line: int,
+    where: DocRef,
+    inventory: Inventory,
+    default_namespace: str,
+    chunk: Chunk,
+) -> None:
+    kind = obj.get("kind")
+    api = str(obj.get("apiVersion") or "")
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    namespace = str(meta.get("namespace") or default_namespace)
+    name = str(meta.get("name") or "")
+    ref = SourceRef(str(kind), namespace, name, file, line)
+    if kind in LEGACY_KINDS and (not api or api.startswith(LEGACY_GROUP + "/")):
+        inventory.legacy.append(parse_legacy(obj, ref, where, chunk, inventory))
+    elif kind in V1ALPHA3_KINDS and api == NETWORKING_API:
+        data = yamlload.load(chunk.text) if obj.get("kind") != "List" else obj
+        inventory.existing.append(ExistingResource(kind, namespace, name, data, where, ref))
+    elif kind == "Service" and api == "v1":
+        selector = (obj.get("spec") or {}).get("selector")
+        if isinstance(selector, dict):
+            inventory.services[(namespace, name)] = {str(k): str(v) for k, v in selector.items()}
+    elif kind == "Ingress":
+        inventory.ingresses.append((obj, ref, where))
+
+
+def parse_legacy(
+    obj: dict, ref: SourceRef, where: DocRef | None, chunk: Chunk | None, inventory: Inventory
+) -> LegacyResource:
+    """Validate a legacy document into its model; bad input raises a one-line InputError."""
+    api = obj.get("apiVersion")
+
+    def fail(message: str, path: tuple[str | int, ...]) -> InputError:
+        line = ref.line
+        if chunk is not None and path:
+            line = chunk.line - 1 + yamlload.line_of(chunk.text, path)
+        return InputError(
+            f"{ref.kind} {ref.namespace}/{ref.name or '?'}: {message}",
+            file=ref.file,
+            line=line,
+            document=where.chunk if where else None,
+            field=".".join(_dotted(path)) or None,
+        )
+
+    if not ref.name:
+        raise fail("metadata.name is required", ("metadata",))
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        raise fail("spec must be a mapping", ("spec",))
+    context: dict[str, Any] = {}
+    try:
+        model = SPEC_MODELS[ref.kind].model_validate(spec, context=context)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = ("spec", *err["loc"])
+        raise fail(_pydantic_message(err), path) from None
+    except ValueError as exc:  # raised by a field validator outside pydantic's wrapping
+        raise fail(str(exc), ("spec",)) from None
+    if api != f"{LEGACY_GROUP}/v1alpha2":
+        shown = api or "no apiVersion"
+        inventory.findings.append(
+            Finding("IM101", f"{shown}: read as {LEGACY_GROUP}/v1alpha2 by its kind", ref)
+        )
+    for key, value in context.get("coerced_labels", []):
+        inventory.findings.append(
+            Finding("IM201", f"label {key}: {value} was not a string; kept as \"{value}\"", ref)
+        )
+    return LegacyResource(ref.kind, ref.namespace, ref.name, model, ref, where, obj)
+
+
+def _dotted(path: tuple[str | int, ...]) -> list[str]:
+    out: list[str] = []
+    for step in path:
+        if isinstance(step, int) and out:
+            out[-1] += f"[{step}]"
+        else:
+            out.append(str(step))
+    return out
+
+
+def _pydantic_message(err: dict) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return f"unknown field '{err['loc'][-1]}'"
+    if kind == "value_error":
+        return str(err.get("ctx", {}).get("error", err["msg"]))
+    value = err.get("input")
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return f"{err['msg'].lower()}, got {shown}"

@@ -1,0 +1,114 @@
+"""Report step: findings and a per-file summary, as text (stderr), JSON or Markdown."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from istiomigrate.findings import Finding, Severity
+
+
+@dataclass
+class FileSummary:
+    file: str
+    legacy: int = 0
+    written: int = 0
+    findings: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class Report:
+    inputs: list[str]
+    outputs: list[dict]
+    findings: list[Finding]
+    files: list[FileSummary] = field(default_factory=list)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.count(Severity.ERROR) > 0
+
+
+def sorted_findings(findings: list[Finding]) -> list[Finding]:
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return sorted(
+        findings,
+        key=lambda f: (
+            (f.source.file or "") if f.source else "",
+            (f.source.line or 0) if f.source else 0,
+            order[f.severity],
+            f.code,
+        ),
+    )
+
+
+def finding_line(finding: Finding) -> str:
+    where = finding.source.location() if finding.source else ""
+    what = finding.source.label() if finding.source and finding.source.kind != "File" else ""
+    prefix = f"{where}: " if where else ""
+    subject = f"{what}: " if what else ""
+    return f"{prefix}{finding.severity.value} {finding.code}: {subject}{finding.message}"
+
+
+def as_json(report: Report) -> str:
+    doc = {
+        "inputs": report.inputs,
+        "outputs": report.outputs,
+        "files": [
+            {"file": f.file, "legacy": f.legacy, "written": f.written,
+             "findings": {s.value: f.findings.get(s.value, 0) for s in Severity}}
+            for f in report.files
+        ],
+        "summary": {s.value: report.count(s) for s in Severity},
+        "findings": [f.as_dict() for f in sorted_findings(report.findings)],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def as_markdown(report: Report) -> str:
+    lines = ["## istiomigrate conversion report", ""]
+    if report.files:
+        lines += ["| file | legacy | written | errors | warnings | info |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for f in report.files:
+            lines.append(f"| `{f.file}` | {f.legacy} | {f.written} | "
+                         f"{f.findings.get('error', 0)} | {f.findings.get('warning', 0)} | "
+                         f"{f.findings.get('info', 0)} |")
+        lines.append("")
+    lines += [_summary_line(report), ""]
+    for finding in sorted_findings(report.findings):
+        lines.append(f"- **{finding.code}** ({finding.severity.value}) "
+                     f"{_md_escape(finding_line(finding))}")
+    return "\n".join(lines) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _summary_line(report: Report) -> str:
+    return (f"{len(report.outputs)} resources written; {report.count(Severity.ERROR)} errors, "
+            f"{report.count(Severity.WARNING)} warnings, {report.count(Severity.INFO)} info")
+
+
+def render_text(report: Report, console) -> None:
+    """Findings, then the per-file table and a summary line, on a rich console (stderr)."""
+    from rich.table import Table
+
+    style = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+    for finding in sorted_findings(report.findings):
+        console.print(finding_line(finding), style=style[finding.severity], markup=False,
+                      highlight=False, soft_wrap=True)
+    if report.files:
+        table = Table(title="istiomigrate", title_justify="left")
+        for column in ("file", "legacy", "written", "errors", "warnings", "info"):
+            table.add_column(column, justify="left" if column == "file" else "right",
+                             overflow="fold")
+        for f in report.files:
+            table.add_row(f.file, str(f.legacy), str(f.written),
+                          *(str(f.findings.get(s, 0)) for s in ("error", "warning", "info")))
+        console.print(table)
+    console.print(_summary_line(report), markup=False, highlight=False)

@@ -1,0 +1,77 @@
+"""Split manifest text into documents and classify them by text alone.
+
+Most documents in a manifest tree are Deployments and Services that the
+converter never touches, so building them as Python objects would be wasted
+work. A document is parsed only when a cheap text test says it can be one of
+the kinds we care about. Splitting keeps every byte: joining the chunks of a
+file gives the file back, which is what lets untouched documents be written
+out exactly as they were.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# YAML forbids a document marker inside content, so a line starting with
+# "---" followed by a space or the end of the line always starts a document.
+_SEPARATOR = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
+
+LEGACY_KINDS = ("RouteRule", "DestinationPolicy", "EgressRule")
+V1ALPHA3_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway")
+KINDS_OF_INTEREST = (*LEGACY_KINDS, *V1ALPHA3_KINDS, "Ingress", "Service", "List")
+
+_KIND = re.compile(
+    r"""["']?kind["']?\s*:\s*["']?(%s)["']?\s*(?:[,}\r\n#]|$)""" % "|".join(KINDS_OF_INTEREST),
+    re.M,
+)
+
+
+@dataclass
+class Chunk:
+    """One document of a file, with the separator line that opened it.
+
+    ``text`` includes the separator line (empty for the first document), so the
+    concatenation of a file's chunks is the file. ``line`` is the 1-based line
+    of the chunk's first character.
+    """
+
+    index: int
+    line: int
+    text: str
+
+    @property
+    def body_line(self) -> int:
+        """Line of the document's first content (past the separator, comments and blanks)."""
+        for offset, raw in enumerate(self.text.splitlines()):
+            line = raw.strip()
+            if line and not line.startswith("#") and not (offset == 0 and line.startswith("---")):
+                return self.line + offset
+        return self.line
+
+    def kinds(self) -> set[str]:
+        """Kinds this document may hold, judged from text (a superset of the truth)."""
+        return {m.group(1) for m in _KIND.finditer(self.text)}
+
+    def is_blank(self) -> bool:
+        """True for a chunk with no content but comments, separators and white space."""
+        for raw in self.text.splitlines():
+            line = raw.strip()
+            if line and not line.startswith("#") and line not in ("---", "..."):
+                return False
+        return True
+
+
+def split_documents(text: str) -> list[Chunk]:
+    """Split YAML text into chunks at document separators, losing no byte."""
+    starts = [m.start() for m in _SEPARATOR.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    chunks: list[Chunk] = []
+    line = 1
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        piece = text[start:end]
+        chunks.append(Chunk(index=i, line=line, text=piece))
+        line += piece.count("\n")
+    return chunks
