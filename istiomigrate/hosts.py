@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 DNS_LABEL_MAX = 63
-_NOT_DNS = re.compile(r"[^a-z0-9-]+")
+_NOT_DNS = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def dns_label(text: str, fallback: str = "x") -> str:
     Text that had to be shortened gets a stable hash of the original, so two
     long inputs never collapse into one name.
     """
-    label = _NOT_DNS.sub("-", text.lower().replace("*", "wildcard").replace(".", "-")).strip("-")
+    label = _NOT_DNS.sub("-", text.lower().replace("*", "wildcard-")).strip("-")
     label = label or fallback
     if len(label) > DNS_LABEL_MAX:
         digest = short_hash(text)

@@ -10,8 +10,12 @@ out exactly as they were.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+from istiomigrate.errors import InputError
 
 # YAML forbids a document marker inside content, so a line starting with
 # "---" followed by a space or the end of the line always starts a document.
@@ -22,7 +26,9 @@ V1ALPHA3_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway"
 KINDS_OF_INTEREST = (*LEGACY_KINDS, *V1ALPHA3_KINDS, "Ingress", "Service", "List")
 
 _KIND = re.compile(
-    r"""["']?kind["']?\s*:\s*["']?(%s)["']?\s*(?:[,}\r\n#]|$)""" % "|".join(KINDS_OF_INTEREST),
+    r"""["']?kind["']?\s*:\s*["']?("""
+    + "|".join(KINDS_OF_INTEREST)
+    + r""")["']?\s*(?:[,}\r\n#]|$)""",
     re.M,
 )
 
@@ -75,3 +81,60 @@ def split_documents(text: str) -> list[Chunk]:
         chunks.append(Chunk(index=i, line=line, text=piece))
         line += piece.count("\n")
     return chunks
+
+
+def kind_positions(text: str) -> list[tuple[str, int]]:
+    """Kinds of interest named in ``text``, each with the offset of its ``kind`` key.
+
+    Locates resources in text that cannot be parsed (templates), where the
+    parser's marks are not available.
+    """
+    return [(m.group(1), m.start()) for m in _KIND.finditer(text)]
+
+
+def line_and_column(text: str, offset: int, first_line: int = 1) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in ``text`` whose first line is ``first_line``."""
+    line = first_line + text.count("\n", 0, offset)
+    return line, offset - text.rfind("\n", 0, offset)
+
+
+# File discovery and reading live here too (not only in reader.py) because
+# reader imports pydantic and the legacy models, which the light ``check``
+# command must not pay for. Same rules as reader.walk_manifests/_read_text.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def walk_manifests(root: Path) -> list[Path]:
+    """Manifest files under ``root``, sorted; hidden directories and symlinks leaving ``root``
+    are skipped."""
+    resolved_root = root.resolve()
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and _inside(here / d, resolved_root)
+        )
+        for name in sorted(filenames):
+            candidate = here / name
+            if name.endswith(MANIFEST_SUFFIXES) and _inside(candidate, resolved_root):
+                found.append(candidate)
+    return found
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def read_text(path: Path) -> str:
+    """A manifest file's text, byte-preserving; unreadable or non-UTF-8 input is an InputError."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), file=str(path)) from None

@@ -14,6 +14,7 @@ dropped setting. Two uses:
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import json
@@ -41,7 +42,7 @@ _SCHEMA_DIRS = (
     Path(__file__).parent.parent / "schemas",
 )
 
-_JSON_TYPE_NAMES = {
+_JSON_TYPE_NAMES = {  # bool before int: bool is a subclass of int
     dict: "object",
     list: "array",
     str: "string",
@@ -79,13 +80,17 @@ def validate_legacy(doc: dict) -> list[tuple[str, str]]:
     ``spec.route[1].weight`` (empty for the document itself) and the message
     short enough for a one-line user error, e.g. ``unknown field 'fooBar'``.
     The most relevant problem comes first; an empty list means valid.
+
+    YAML timestamps (``creationTimestamp: 2018-05-01T10:00:00Z`` loads as a
+    datetime) and non-string keys are checked as the strings Kubernetes would
+    have stored, so documents dumped from a cluster are not rejected for them.
     """
     if not isinstance(doc, dict):
         return [("", f"expected an object, got {_json_type(doc)}")]
     kind = doc.get("kind")
     if kind not in LEGACY_KINDS:
         return [("kind", f"unsupported kind {kind!r}; expected one of {', '.join(LEGACY_KINDS)}")]
-    return _problems(_validator(_LEGACY_GROUP, kind), doc)
+    return _problems(_validator(_LEGACY_GROUP, kind), _as_json(doc))
 
 
 # --------------------------------------------------------------------------- loading
@@ -101,7 +106,7 @@ def _schema_dir() -> Path:
     raise FileNotFoundError(f"istiomigrate schemas not found (looked in {searched})")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=16)  # 11 schema files
 def _validator(group: str, kind: str) -> Draft202012Validator:
     """A compiled validator for one schema file; cached because it is reused per document."""
     path = _schema_dir() / group / f"{kind}.json"
@@ -147,7 +152,9 @@ def _describe(error: ValidationError) -> Iterator[tuple[str, str]]:
         known = list(schema.get("properties", {}))
         for key in instance:
             if key not in known:
-                yield _format_path([*parts, key]), _unknown_field(key, known)
+                # YAML allows non-string keys (80:, true:); report them as text.
+                name = str(key)
+                yield _format_path([*parts, name]), _unknown_field(name, known)
         return
     if keyword == "required" and isinstance(instance, dict):
         suffix = f" ({comment})" if comment else ""
@@ -155,8 +162,9 @@ def _describe(error: ValidationError) -> Iterator[tuple[str, str]]:
             if name not in instance:
                 yield _format_path([*parts, name]), "missing required field" + suffix
         return
-    if keyword == "not" and _is_required_group(value.get("anyOf") if isinstance(value, dict) else None):
-        names = _group_names(value["anyOf"])
+    negated = value.get("anyOf") if keyword == "not" and isinstance(value, dict) else None
+    if _is_required_group(negated):
+        names = _group_names(negated)
         yield here, _only_one(names, instance, comment)
         return
     if keyword == "oneOf" and _is_required_group(value):
@@ -252,9 +260,31 @@ def _format_path(parts: Iterable[str | int]) -> str:
     return out
 
 
+def _as_json(value: Any) -> Any:
+    """A copy with YAML-only values (timestamps, non-string keys) turned into strings."""
+    if isinstance(value, dict):
+        return {_text(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return value
+
+
+def _text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, (datetime.date, datetime.time)):
+        return key.isoformat()
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    return str(key)
+
+
 def _json_type(value: Any) -> str:
+    # isinstance, not type(): YAML loaders return dict/list/int/float subclasses.
     for python_type, name in _JSON_TYPE_NAMES.items():
-        if type(value) is python_type:
+        if isinstance(value, python_type):
             return name
     return type(value).__name__
 
@@ -264,7 +294,12 @@ def _short(value: Any) -> str:
     kind = _json_type(value)
     if isinstance(value, (dict, list)) or value is None:
         return kind
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, (bool, int, float)):
+        text = json.dumps(value)
+    else:
+        text = str(value)
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{kind} {text}"

@@ -65,6 +65,8 @@ def _collect_subsets(
     for group in groups.values():
         hosts.setdefault(group.host.fqdn, group.host)
         for rule in group.http + group.tcp:
+            if rule.spec.match and rule.spec.match.udp:
+                continue  # not converted (IM301), so it needs no subsets
             for entry in rule.spec.route or []:
                 dest = ctx.host(entry.destination, rule.namespace) if entry.destination and (
                     entry.destination.name or entry.destination.service) else group.host
@@ -107,6 +109,11 @@ def _virtual_service(group: HostRules, ctx: Context, existing: ExistingIndex) ->
                        rules[0].ref)
         if routes:
             spec[section] = routes
+    moved = sorted({r.namespace for r in group.http + group.tcp} - {namespace})
+    if moved:
+        ctx.report("IM107", f"VirtualService for {group.host.fqdn} placed in namespace "
+                   f"{namespace}, not {', '.join(moved)}: short names resolve there",
+                   (group.http or group.tcp)[0].ref)
     if merged:
         spec = {**merged.data["spec"], **spec, "hosts": merged.data["spec"]["hosts"]}
         ctx.report("IM103", f"merged into existing VirtualService {merged.namespace}/{merged.name}"
@@ -166,9 +173,10 @@ def _destination_rule(
     name = merged.name if merged else resource_name(host)
     if merged:
         spec = existing.merge_destination_rule(merged, spec)
-        if legacy:
+        cause = legacy or (group.http + group.tcp if group else [])
+        if cause and spec != merged.data.get("spec"):
             ctx.report("IM103", f"merged into existing DestinationRule {merged.namespace}/"
-                       f"{merged.name} ({merged.ref.location()})", legacy[0].ref)
+                       f"{merged.name} ({merged.ref.location()})", cause[0].ref)
     return Resource("DestinationRule", namespace, name, spec, legacy, {}, merged)
 
 

@@ -1,0 +1,30 @@
+"""Shared test helpers: run the converter as a library and read its output back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from istiomigrate.convert import Options
+from istiomigrate.emit import yaml_stream
+from istiomigrate.pipeline import Result, run
+from istiomigrate.reader import read_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SHARED = ROOT.parent / "shared"
+CONFORMANCE = SHARED / "conformance" / "istioctl-0.8"
+
+
+def convert_paths(paths: list[Path | str], **options) -> tuple[list[dict], Result]:
+    """Convert files; return the emitted documents (as YAML would be read back) and the result."""
+    namespace = options.get("default_namespace", "default")
+    inventory = read_paths([str(p) for p in paths], default_namespace=namespace)
+    result = run(inventory, Options(**options))
+    docs = [d for d in yaml.safe_load_all(yaml_stream(result.conversion.resources)) if d]
+    return docs, result
+
+
+def codes(result: Result) -> list[str]:
+    return sorted(f.code for f in result.findings)

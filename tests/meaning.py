@@ -1,0 +1,135 @@
+"""What converted config means, independent of names and layout.
+
+Tests compare meaning, not bytes: subsets become the labels they select,
+short hosts become FQDNs (resolved against the namespace of the resource
+that holds them), a lone destination without weight gets weight 100, and
+0.8's ``outlierDetection.http`` is flattened. Referencing a subset that no
+DestinationRule defines is a failure here, because Istio answers 503.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from istiomigrate.durations import parse_duration
+
+CLUSTER_DOMAIN = "cluster.local"
+DURATION_KEYS = {"timeout", "perTryTimeout", "fixedDelay", "maxAge", "interval",
+                 "baseEjectionTime", "connectTimeout"}
+
+
+def seconds(value: Any) -> Any:
+    """Durations compared as numbers: ``3m`` and ``180.000s`` mean the same."""
+    if isinstance(value, dict):
+        return {k: parse_duration(v) if k in DURATION_KEYS and isinstance(v, str) else seconds(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [seconds(v) for v in value]
+    return value
+
+
+def _fqdn(host: str, namespace: str, cluster_domain: str = CLUSTER_DOMAIN) -> str:
+    if "." in host or "*" in host:
+        return host
+    return f"{host}.{namespace}.svc.{cluster_domain}"
+
+
+class MissingSubset(AssertionError):
+    pass
+
+
+def meaning(docs: list[dict], cluster_domain: str = CLUSTER_DOMAIN) -> dict[str, Any]:
+    """Canonical meaning of v1alpha3 documents: {hosts: {fqdn: {...}}, entries: {...}}."""
+
+    def fqdn(host: str, namespace: str) -> str:
+        return _fqdn(host, namespace, cluster_domain)
+
+    def _route(route: dict, ns: str, rules: dict) -> dict:
+        return _route_meaning(route, ns, rules, fqdn)
+
+    rules = {}
+    for doc in docs:
+        if doc["kind"] == "DestinationRule":
+            ns = doc["metadata"]["namespace"]
+            rules[fqdn(doc["spec"]["host"], ns)] = doc
+    hosts: dict[str, dict] = {}
+    for doc in docs:
+        ns = doc["metadata"]["namespace"]
+        spec = doc["spec"]
+        if doc["kind"] == "VirtualService":
+            for host in spec["hosts"]:
+                entry = hosts.setdefault(fqdn(host, ns), {})
+                entry["namespace"] = ns
+                for section in ("http", "tcp"):
+                    if section in spec:
+                        entry[section] = [_route(r, ns, rules) for r in spec[section]]
+        elif doc["kind"] == "DestinationRule":
+            entry = hosts.setdefault(fqdn(spec["host"], ns), {})
+            entry["policies"] = _policies(spec)
+    entries = {}
+    for doc in docs:
+        if doc["kind"] == "ServiceEntry":
+            spec = doc["spec"]
+            entries[doc["metadata"]["name"]] = {
+                "hosts": spec["hosts"],
+                "addresses": spec.get("addresses", []),
+                "ports": sorted([p["number"], p["protocol"].upper()] for p in spec["ports"]),
+                "location": spec.get("location", "MESH_EXTERNAL"),
+                "resolution": spec.get("resolution", "NONE"),
+            }
+    return seconds({"hosts": hosts, "entries": entries})
+
+
+def _route_meaning(route: dict, ns: str, rules: dict[str, dict], fqdn) -> dict:
+    out = {k: v for k, v in route.items() if k not in ("route", "mirror", "match")}
+    if "match" in route:
+        out["match"] = [_match(m) for m in route["match"]]
+    if "route" in route:
+        dests = route["route"]
+        out["route"] = [
+            {**_destination(d["destination"], fqdn(d["destination"]["host"], ns), rules),
+             "weight": d.get("weight", 100 if len(dests) == 1 else 0)}
+            for d in dests
+        ]
+    if "mirror" in route:
+        out["mirror"] = _destination(route["mirror"], fqdn(route["mirror"]["host"], ns), rules)
+    return out
+
+
+def _match(match: dict) -> dict:
+    out = dict(match)
+    if "destinationSubnet" in out:  # 0.8 layout -> 1.0 layout
+        out["destinationSubnets"] = [out.pop("destinationSubnet")]
+    return out
+
+
+def _destination(dest: dict, host: str, rules: dict[str, dict]) -> dict:
+    out: dict = {"host": host, "labels": {}}
+    if "port" in dest:
+        out["port"] = dest["port"]
+    if "subset" in dest:
+        rule = rules.get(host)
+        subsets = {s["name"]: s for s in (rule["spec"].get("subsets", []) if rule else [])}
+        if dest["subset"] not in subsets:
+            raise MissingSubset(f"subset {dest['subset']} of {host} is not defined")
+        out["labels"] = subsets[dest["subset"]].get("labels", {})
+    return out
+
+
+def _policies(spec: dict) -> dict[str, dict]:
+    """Policy per subset label set, keyed like ``version=v1,zone=a``, and ``top`` for the rule's."""
+    out = {}
+    if "trafficPolicy" in spec:
+        out["top"] = _flat(spec["trafficPolicy"])
+    for subset in spec.get("subsets", []):
+        key = ",".join(f"{k}={v}" for k, v in sorted(subset.get("labels", {}).items()))
+        out[key] = _flat(subset.get("trafficPolicy", {}))
+    return out
+
+
+def _flat(policy: dict) -> dict:
+    out = dict(policy)
+    outlier = out.get("outlierDetection")
+    if isinstance(outlier, dict) and "http" in outlier:
+        out["outlierDetection"] = dict(outlier["http"])
+    return out

@@ -1,0 +1,74 @@
+"""The project's own fixtures (fixtures/cases): every row of MAPPING §3-§6, every finding code.
+
+Each case directory holds ``input.yaml`` and one or more ``expect*.yaml``:
+the options to convert with, the finding codes expected (exactly), the
+meaning of the output (tests/meaning.py) and, where names matter, the
+subset names per host.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from istiomigrate.findings import CODES
+from tests.helpers import FIXTURES, codes, convert_paths
+from tests.meaning import meaning
+
+CASES = FIXTURES / "cases"
+EXPECTATIONS = sorted(CASES.glob("*/expect*.yaml"))
+# Codes that no manifest can produce through this path, tested where they arise.
+ELSEWHERE = {
+    "IM106": "cluster reading (tests/test_cluster.py)",
+    "IM211": "manifest trees with unparsable files (tests/test_cli.py)",
+    "IM307": "schema failure of a broken output (tests/test_pipeline.py)",
+}
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.mark.parametrize("expect", EXPECTATIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_case(expect: Path) -> None:
+    spec = _load(expect)
+    options = spec.get("options", {})
+    docs, result = convert_paths([expect.parent / "input.yaml"], **options)
+    cluster_domain = options.get("cluster_domain", "cluster.local")
+    got = meaning(docs, cluster_domain)
+    assert got["hosts"] == spec.get("hosts", {})
+    assert got["entries"] == spec.get("entries", {})
+    assert codes(result) == sorted(spec["findings"])
+    for host, names in spec.get("subset_names", {}).items():
+        assert _subset_names(docs, host, cluster_domain) == names
+
+
+def _subset_names(docs: list[dict], host: str, cluster_domain: str) -> dict:
+    from tests.meaning import _fqdn
+
+    for doc in docs:
+        if doc["kind"] == "DestinationRule":
+            ns = doc["metadata"]["namespace"]
+            if _fqdn(doc["spec"]["host"], ns, cluster_domain) == host:
+                return {s["name"]: s.get("labels", {}) for s in doc["spec"]["subsets"]}
+    return {}
+
+
+@pytest.mark.parametrize("expect", EXPECTATIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_name_is_a_dns_label_and_every_subset_is_defined(expect: Path) -> None:
+    options = _load(expect).get("options", {})
+    docs, _ = convert_paths([expect.parent / "input.yaml"], **options)
+    for doc in docs:
+        assert DNS_LABEL.match(doc["metadata"]["name"]), doc["metadata"]["name"]
+        for subset in doc["spec"].get("subsets", []):
+            assert DNS_LABEL.match(subset["name"]), subset["name"]
+    meaning(docs)  # raises MissingSubset if a route names an undefined subset
+
+
+def test_fixtures_cover_every_finding_code() -> None:
+    covered = {code for p in EXPECTATIONS for code in _load(p)["findings"]}
+    assert set(CODES) - covered == set(ELSEWHERE)
