@@ -55,7 +55,9 @@ class EgressTLS(str, Enum):
 def stderr_console():
     from rich.console import Console
 
-    return Console(stderr=True, no_color="NO_COLOR" in os.environ or None, highlight=False)
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: no ANSI styling at all
+        return Console(stderr=True, color_system=None, highlight=False)
+    return Console(stderr=True, highlight=False)
 
 
 def fail(message: str) -> typer.Exit:
@@ -149,20 +151,11 @@ def root(
     """istiomigrate: a careful converter from Istio's v1alpha1 routing API to v1alpha3."""
 
 
-def main() -> None:
-    """Console entry point: usage errors exit 2, never with a traceback."""
-    try:
-        app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        print("istiomigrate: aborted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
+from istiomigrate.check_command import check as _check  # noqa: E402
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_USAGE)
-        raise
-    sys.exit(EXIT_OK)
+app.command(name="check")(_check)
+
+
+def main() -> None:
+    """Console entry point. Typer's standalone mode maps usage errors to exit 2."""
+    app(prog_name="istiomigrate")

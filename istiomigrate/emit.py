@@ -23,6 +23,8 @@ _RESERVED = re.compile(
     r"[-+]?\.?[0-9][0-9a-fA-FxXoO_:.tT +-]*|[-+]?\.[0-9].*|<<|=)$"
 )
 _SAFE_PLAIN = re.compile(r"^[A-Za-z0-9_/.*$()+-][A-Za-z0-9_/.*$()+ :@=,-]*$")
+# Characters YAML readers refuse or fold even inside double quotes: write them escaped.
+_UNPRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029]")
 
 
 def scalar(value: object) -> str:
@@ -35,17 +37,21 @@ def scalar(value: object) -> str:
     if isinstance(value, (int, float)):
         return json.dumps(value)
     text = str(value)
-    if (
+    plain = (
         _SAFE_PLAIN.match(text)
         and not _RESERVED.match(text)
         and not text.endswith((" ", ":"))
         and ": " not in text
         and " #" not in text
         and not text.startswith(("-", "*"))
-        or _word_starting_dash(text)
-    ):
+    )
+    if plain or _word_starting_dash(text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group(0)):04x}"
 
 
 def _word_starting_dash(text: str) -> bool:

@@ -56,7 +56,7 @@ def _catalogue(*codes: Code) -> dict[str, Code]:
     return {c.code: c for c in codes}
 
 
-I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR
+I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR  # noqa: E741 - a table's column
 
 CODES: dict[str, Code] = _catalogue(
     # 1xx: information, the output is exact but a reader should know.

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from istiomigrate.durations import parse_duration
@@ -38,11 +45,20 @@ def _labels(value: Any, info: ValidationInfo) -> Any:
             out[key] = val  # let pydantic report the type error
             continue
         text = str(val) if not isinstance(val, bool) else str(val).lower()
-        if not isinstance(val, str) or getattr(val, "is_plain_non_string", False):
-            if info.context is not None:
-                info.context.setdefault("coerced_labels", []).append((str(key), text))
+        coerced = not isinstance(val, str) or getattr(val, "is_plain_non_string", False)
+        if coerced and info.context is not None:
+            info.context.setdefault("coerced_labels", []).append((str(key), text))
         out[str(key)] = text
     return out
+
+
+def _one_of(model: BaseModel, *fields: str, required: bool = False) -> None:
+    """Protobuf oneofs: at most one member set (exactly one when ``required``)."""
+    given = [f for f in fields if getattr(model, f) is not None]
+    if len(given) > 1:
+        raise ValueError(f"only one of {', '.join(fields)} may be set, got {', '.join(given)}")
+    if required and not given:
+        raise ValueError(f"one of {', '.join(fields)} is required")
 
 
 def _duration(value: Any) -> Any:
@@ -67,6 +83,11 @@ class StringMatch(_Proto):
     prefix: str | None = None
     regex: str | None = None
 
+    @model_validator(mode="after")
+    def _oneof(self) -> StringMatch:
+        _one_of(self, "exact", "prefix", "regex", required=True)
+        return self
+
 
 class MatchRequest(_Proto):
     headers: dict[str, StringMatch] | None = None
@@ -87,7 +108,7 @@ class MatchCondition(_Proto):
 class DestinationWeight(_Proto):
     destination: IstioService | None = None
     labels: dict[str, str] | None = None
-    weight: int | None = None
+    weight: int | None = Field(default=None, ge=0, le=100)
 
     _check_labels = field_validator("labels", mode="before")(_labels)
 
@@ -113,6 +134,11 @@ class HTTPTimeout(_Proto):
     simple_timeout: SimpleTimeoutPolicy | None = None
     custom: Any = None
 
+    @model_validator(mode="after")
+    def _oneof(self) -> HTTPTimeout:
+        _one_of(self, "simple_timeout", "custom")
+        return self
+
 
 class SimpleRetryPolicy(_Proto):
     attempts: int | None = None
@@ -126,9 +152,14 @@ class HTTPRetry(_Proto):
     simple_retry: SimpleRetryPolicy | None = None
     custom: Any = None
 
+    @model_validator(mode="after")
+    def _oneof(self) -> HTTPRetry:
+        _one_of(self, "simple_retry", "custom")
+        return self
+
 
 class Delay(_Proto):
-    percent: float | None = None
+    percent: float | None = Field(default=None, ge=0, le=100)
     fixed_delay: str | None = None
     exponential_delay: str | None = None
     override_header_name: str | None = None
@@ -137,11 +168,16 @@ class Delay(_Proto):
 
 
 class Abort(_Proto):
-    percent: float | None = None
+    percent: float | None = Field(default=None, ge=0, le=100)
     grpc_status: str | None = None
     http2_error: str | None = None
     http_status: int | None = None
     override_header_name: str | None = None
+
+    @model_validator(mode="after")
+    def _oneof(self) -> Abort:
+        _one_of(self, "grpc_status", "http2_error", "http_status")
+        return self
 
 
 class HTTPFaultInjection(_Proto):
@@ -149,9 +185,29 @@ class HTTPFaultInjection(_Proto):
     abort: Abort | None = None
 
 
+class Throttle(_Proto):
+    percent: float | None = Field(default=None, ge=0, le=100)
+    downstream_limit_bps: int | None = None
+    upstream_limit_bps: int | None = None
+    throttle_after_period: str | None = None
+    throttle_after_bytes: float | None = None
+    throttle_for_period: str | None = None
+
+    _check = field_validator("throttle_after_period", "throttle_for_period", mode="before")(
+        _duration
+    )
+
+
+class Terminate(_Proto):
+    percent: float | None = Field(default=None, ge=0, le=100)
+    terminate_after_period: str | None = None
+
+    _check = field_validator("terminate_after_period", mode="before")(_duration)
+
+
 class L4FaultInjection(_Proto):
-    throttle: dict[str, Any] | None = None
-    terminate: dict[str, Any] | None = None
+    throttle: Throttle | None = None
+    terminate: Terminate | None = None
 
 
 class CorsPolicy(_Proto):
@@ -180,6 +236,12 @@ class RouteRuleSpec(_Proto):
     mirror: IstioService | None = None
     cors_policy: CorsPolicy | None = None
     append_headers: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _exclusive(self) -> RouteRuleSpec:
+        if self.redirect is not None and (self.route or self.rewrite is not None):
+            raise ValueError("redirect cannot be combined with route or rewrite")
+        return self
 
 
 class LoadBalancing(_Proto):
@@ -215,7 +277,7 @@ class DestinationPolicySpec(_Proto):
 
 
 class EgressPort(_Proto):
-    port: int
+    port: int = Field(ge=1, le=65535)
     protocol: str
 
 

@@ -171,7 +171,7 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
 def _unparsable(
     source: SourceFile, chunk: Chunk, exc: yaml.YAMLError, inventory: Inventory, explicit: bool
 ) -> None:
-    """A file named on the command line must parse; one found in a tree is skipped with a warning."""
+    """A file named on the command line must parse; one found in a tree is skipped, warned."""
     offset = yamlload.error_line(exc)
     line = chunk.line + (offset or 0)
     message = f"YAML does not parse: {yamlload.error_text(exc)}"

@@ -39,15 +39,12 @@ def convert(inventory: Inventory, options: Options) -> Conversion:
     tls: dict[str, tuple[list[int], LegacyResource]] = {}
     for rule in inventory.of_kind("EgressRule"):
         resources.append(_service_entry(rule, ctx, tls))
-    for fqdn, group in groups.items():
-        vs = _virtual_service(group, ctx, existing)
-        if vs is not None:
-            resources.append(vs)
-    for fqdn in sorted(set(hosts) | set(tls)):
-        dr = _destination_rule(hosts.get(fqdn) or Host(fqdn), groups.get(fqdn), tls.get(fqdn),
-                               ctx, existing)
-        if dr is not None:
-            resources.append(dr)
+    for fqdn in sorted(set(groups) | set(hosts) | set(tls)):
+        group = groups.get(fqdn)
+        vs = _virtual_service(group, ctx, existing) if group else None
+        dr = _destination_rule(hosts.get(fqdn) or Host(fqdn), group, tls.get(fqdn), ctx,
+                               existing)
+        resources.extend(r for r in (vs, dr) if r is not None)
     _unique_names(resources)
     return Conversion(resources, ctx.findings)
 
@@ -190,7 +187,7 @@ def _service_entry(
 
 
 def _unique_names(resources: list[Resource]) -> None:
-    """Two hosts can make the same name (``a.b`` and ``a-b``); suffix a stable hash to later ones."""
+    """Two hosts can make one name (``a.b`` and ``a-b``): later ones get a stable hash suffix."""
     seen: set[tuple[str, str, str]] = set()
     for res in resources:
         if res.key in seen and res.merged_into is None:

@@ -22,7 +22,9 @@ _OUTLIER = {
 }
 
 
-def winning_policies(policies: list[LegacyResource], ctx: Context) -> dict[LabelSet, LegacyResource]:
+def winning_policies(
+    policies: list[LegacyResource], ctx: Context
+) -> dict[LabelSet, LegacyResource]:
     """Pilot's choice per exact label set: the smallest ``namespace/name`` among the applicable.
 
     A policy that selects callers (``source``) cannot be expressed, and applying
@@ -71,7 +73,9 @@ def _circuit_breaker(cb, target: str) -> dict:
         if value is not None:
             pool.setdefault(section, {})[name] = value
     outlier = {
-        name: getattr(cb, field) for field, name in _OUTLIER.items() if getattr(cb, field) is not None
+        name: getattr(cb, field)
+        for field, name in _OUTLIER.items()
+        if getattr(cb, field) is not None
     }
     out: dict = {}
     if pool:

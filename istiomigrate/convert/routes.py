@@ -209,21 +209,19 @@ def _fault(rule: LegacyResource, ctx: Context) -> dict:
         abort = fault.abort
         if abort.override_header_name:
             ctx.report("IM205", "httpFault.abort.overrideHeaderName dropped", rule.ref)
-        body: dict = {"percent": _percent(rule, "abort", abort.percent, ctx)}
-        if abort.http_status is not None:
-            body["httpStatus"] = abort.http_status
         for field, value in (("grpcStatus", abort.grpc_status), ("http2Error", abort.http2_error)):
             if value:
-                body[field] = value
-                ctx.report("IM207", f"httpFault.abort.{field} was never implemented by Pilot; "
-                           "it has no effect in either API", rule.ref)
-        out["abort"] = body
+                ctx.report("IM207", f"httpFault.abort.{field} was never implemented by Pilot "
+                           "(no abort happened); dropped", rule.ref)
+        if abort.http_status is not None:
+            out["abort"] = {"percent": _percent(rule, "abort", abort.percent, ctx),
+                            "httpStatus": abort.http_status}
     return {"fault": out} if out else {}
 
 
 def _percent(rule: LegacyResource, which: str, value: float | None, ctx: Context) -> int:
     percent = 100.0 if value is None else value
-    whole = int(math.floor(percent + 0.5))
+    whole = math.floor(percent + 0.5)
     if whole != percent:
         ctx.report("IM206", f"httpFault.{which}.percent {percent} rounded to {whole}: v1alpha3 "
                    "takes whole percents", rule.ref)

@@ -442,6 +442,100 @@ class _PatchError(Exception):
     pass
 
 
+# patchMergeKey / patchStrategy=merge from the Go structs of the built-in types served here.
+_SMP_MERGE_KEYS: dict[tuple[str, ...], str] = {
+    ("spec", "ports"): "port",
+    ("metadata", "ownerReferences"): "uid",
+}
+_SMP_MERGE_PRIMITIVES: frozenset[tuple[str, ...]] = frozenset({("metadata", "finalizers")})
+
+
+def strategic_merge_patch(target: Any, patch: Any, path: tuple[str, ...] = ()) -> Any:
+    """A strategic merge patch for the few built-in types served here.
+
+    Maps merge like a JSON merge patch; lists whose Go field has a ``patchMergeKey`` (service
+    ports by ``port``, ownerReferences by ``uid``) merge element-wise, other lists are
+    replaced; the ``$patch``, ``$retainKeys``, ``$setElementOrder/`` and
+    ``$deleteFromPrimitiveList/`` directives that kubectl emits are honoured, never stored.
+    """
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    directive = patch.get("$patch")
+    if directive == "replace":
+        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+    if directive == "delete":
+        return None
+    result = dict(target) if isinstance(target, dict) else {}
+    retain = patch.get("$retainKeys")
+    for key, value in patch.items():
+        if key in ("$patch", "$retainKeys") or key.startswith("$setElementOrder/"):
+            continue
+        if key.startswith("$deleteFromPrimitiveList/"):
+            name = key.split("/", 1)[1]
+            if isinstance(result.get(name), list) and isinstance(value, list):
+                result[name] = [v for v in result[name] if v not in value]
+            continue
+        sub = (*path, key)
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, list) and sub in _SMP_MERGE_KEYS:
+            result[key] = _smp_merge_list(result.get(key), value, _SMP_MERGE_KEYS[sub], sub)
+        elif isinstance(value, list) and sub in _SMP_MERGE_PRIMITIVES:
+            current = list(result.get(key) or [])
+            result[key] = current + [v for v in value if v not in current]
+        elif isinstance(value, list):
+            result[key] = [
+                {k: v for k, v in item.items() if not k.startswith("$")}
+                if isinstance(item, dict)
+                else item
+                for item in value
+            ]
+        else:
+            merged = strategic_merge_patch(result.get(key), value, sub)
+            if merged is None:
+                result.pop(key, None)
+            else:
+                result[key] = merged
+    for key, order in patch.items():
+        name = key.split("/", 1)[1] if key.startswith("$setElementOrder/") else None
+        if name and isinstance(result.get(name), list) and isinstance(order, list):
+            merge_key = _SMP_MERGE_KEYS.get((*path, name))
+            result[name] = _smp_order(result[name], order, merge_key)
+    if isinstance(retain, list):
+        result = {k: v for k, v in result.items() if k in retain}
+    return result
+
+
+def _smp_merge_list(current: Any, patch: list[Any], merge_key: str, path: tuple[str, ...]) -> Any:
+    items = [copy.deepcopy(i) for i in current] if isinstance(current, list) else []
+    for element in patch:
+        if not isinstance(element, dict) or merge_key not in element:
+            raise _PatchError(f"map: {element} does not contain declared merge key: {merge_key}")
+        index = next(
+            (i for i, old in enumerate(items) if old.get(merge_key) == element[merge_key]), None
+        )
+        if element.get("$patch") == "delete":
+            if index is not None:
+                items.pop(index)
+        elif index is None:
+            items.append(strategic_merge_patch({}, element, path))
+        else:
+            items[index] = strategic_merge_patch(items[index], element, path)
+    return items
+
+
+def _smp_order(items: list[Any], order: list[Any], merge_key: str | None) -> list[Any]:
+    def position(item: Any) -> int:
+        probe = item.get(merge_key) if merge_key and isinstance(item, dict) else item
+        for i, wanted in enumerate(order):
+            wanted_key = wanted.get(merge_key) if merge_key and isinstance(wanted, dict) else wanted
+            if wanted_key == probe:
+                return i
+        return len(order)
+
+    return sorted(items, key=position)
+
+
 def _pointer(path: str) -> list[str]:
     if path == "":
         return []
@@ -1133,17 +1227,31 @@ class FakeKube:
     * ``missing``: names to leave out, e.g. :data:`ISTIO_LEGACY_RESOURCES`, so that listing them
       gets the same 404 a cluster without those CRDs gives.
     * ``user``: the identity quoted in ``Forbidden`` messages.
+    * ``namespaces``: namespaces that exist from the start (creating into a missing namespace
+      is 404, as NamespaceLifecycle admission makes it; :meth:`add` creates them as needed).
     * ``strategic_merge_for_custom``: accept ``application/strategic-merge-patch+json`` on
       custom resources and apply it as a merge patch. A real apiserver answers 415 there; pass
       ``False`` to get that.
+    * ``max_watch_seconds``: upper bound on any watch, whatever ``timeoutSeconds`` asks.
+    * ``server_version``: what ``/version`` reports (the gcloud kubectl dispatcher picks its
+      kubectl from it).
 
-    Differences from kube-apiserver (deliberate, to stay small): no protobuf, no server-side
-    apply (``application/apply-patch+yaml`` gets 415), no OpenAPI documents (404), no
-    ``managedFields``, no subresources (``/status``, ``/scale``), no admission webhooks or
-    schema validation of custom resources, strategic merge patch on built-in types is a plain
-    merge patch (no list merge keys), deleting a namespace removes it and its objects at once,
-    a continue token pages through live data instead of a snapshot, and watches end after at
-    most ``max_watch_seconds``.
+    Differences from kube-apiserver, deliberate, to stay small:
+
+    * JSON only (no protobuf, no CBOR); ``Table`` output has just the Name and Age columns.
+    * Legacy discovery only (``Content-Type: application/json``; kubectl accepts it in place of
+      the aggregated ``APIGroupDiscoveryList`` it asks for first); ``/openapi/v2`` is 404 and
+      ``/openapi/v3`` carries paths and parameters but no real schemas.
+    * No authorization (403 only on demand via :meth:`fail`), no anonymous user: a request
+      without a token is 401 rather than 403 for ``system:anonymous``.
+    * No server-side apply (``application/apply-patch+yaml`` is 415), no ``managedFields``, no
+      subresources (``/status``, ``/scale``), no admission webhooks, no schema validation of
+      custom resources (``fieldValidation=Strict`` is accepted and ignored).
+    * Strategic merge patch knows only the merge keys of the built-in fields served here
+      (service ports, ownerReferences, finalizers); custom resources accept it (see above).
+    * Deleting a namespace removes it and everything in it at once (no Terminating phase);
+      a continue token pages through live data rather than a snapshot; watch history keeps
+      the last 10 000 events; there is no garbage collector for ``ownerReferences``.
     """
 
     def __init__(
@@ -1399,7 +1507,7 @@ class FakeKube:
         with self._lock:
             obj = self._store.pop((rt.group, rt.version, rt.plural, ns, name), None)
             if obj is not None:
-                self._emit(rt, "DELETED", obj)
+                self._emit_deleted(rt, obj)
             return obj is not None
 
     @property
@@ -2016,6 +2124,11 @@ class FakeKube:
         self._events.append((self._rv, rt, kind, copy.deepcopy(obj)))
         self._changed.notify_all()
 
+    def _emit_deleted(self, rt: ResourceType, obj: JSON) -> None:
+        # A deletion is a write too: it gets its own resourceVersion, which watchers resume from.
+        obj.setdefault("metadata", {})["resourceVersion"] = self._next_rv()
+        self._emit(rt, "DELETED", obj)
+
     def _ensure_namespace(self, name: str) -> None:
         rt = self._find_type("", "v1", "namespaces")
         if rt is None or self._key(rt, None, name) in self._store:
@@ -2312,7 +2425,10 @@ class FakeKube:
                 else:
                     if not isinstance(patch, dict):
                         raise _PatchError("a merge patch must be a JSON object")
-                    patched = merge_patch(current, patch)
+                    if content_type == "application/strategic-merge-patch+json":
+                        patched = strategic_merge_patch(current, patch)
+                    else:
+                        patched = merge_patch(current, patch)
             except _PatchError as exc:
                 raise ApiError(
                     422,
@@ -2374,15 +2490,13 @@ class FakeKube:
                 result["status"] = {"phase": "Terminating"}
             if not dry_run:
                 del self._store[key]
-                self._next_rv()
-                self._emit(rt, "DELETED", result)
+                self._emit_deleted(rt, result)
                 if rt.plural == "namespaces":
                     for other in [k for k in self._store if k[3] == name]:
                         other_rt = self._find_type(*other[:3])
                         gone = self._store.pop(other)
                         if other_rt is not None:
-                            self._next_rv()
-                            self._emit(other_rt, "DELETED", gone)
+                            self._emit_deleted(other_rt, gone)
         if rt.return_deleted_object:
             return 200, result
         return 200, {

@@ -1,0 +1,90 @@
+"""The ``istiomigrate check`` command: the CI gate that fails while legacy resources remain.
+
+Kept apart from cli.py and importing only light modules at the top, so that a
+pre-commit hook or CI step pays for typer and PyYAML and nothing else (no
+pydantic, jsonschema, kubernetes client or rich).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from istiomigrate.errors import InputError
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    junit = "junit"
+
+
+def check(
+    paths: Annotated[list[str], typer.Argument(
+        help="Files or directories of manifests (*.yaml, *.yml, *.json; searched recursively, "
+        "symlinks leaving a directory not followed), or - for standard input.",
+        show_default=False)],
+    output_format: Annotated[CheckFormat, typer.Option(
+        "--format", "-f",
+        help="text: one line per resource on stdout; json: a stable object (docs/check.md); "
+        "github: workflow commands that annotate the files of a pull request; "
+        "junit: JUnit XML, one testcase per file.")] = CheckFormat.text,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", dir_okay=False, show_default=False,
+        help="Write the listing to this file (atomically) instead of stdout.")] = None,
+    namespace: Annotated[str, typer.Option(
+        "--namespace", "-n", help="Namespace of resources that do not name one.")] = "default",
+    injection: Annotated[bool, typer.Option(
+        "--injection",
+        help="Also warn about workloads with a manually injected sidecar (istioctl "
+        "kube-inject); automatic injection makes mesh upgrades a rolling restart.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict",
+        help="Fail (exit 1) on warnings too: files that do not parse, manual injection.")] = False,
+) -> None:
+    """Fail while legacy Istio routing resources remain: a gate for CI and pre-commit.
+
+    Lists every RouteRule, DestinationPolicy and EgressRule (config.istio.io)
+    and every Ingress of class istio, with its file, line and column and the
+    command that converts it. Helm templates are searched by their kind:
+    lines; such entries are marked unparsed.
+
+    Exit status: 0 no legacy resource; 1 legacy resources found (or, with
+    --strict, warnings); 2 bad invocation or unreadable input.
+    """
+    from istiomigrate import check as checks
+    from istiomigrate import check_output as outputs
+    from istiomigrate.cli import EXIT_FINDINGS, EXIT_OK, fail
+
+    options = checks.CheckOptions(namespace=namespace, injection=injection)
+    try:
+        result = checks.check_paths(paths, options)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    fmt = output_format.value
+    colour = output is None and fmt == "text" and outputs.use_colour(sys.stdout)
+    text = outputs.render(result, fmt, strict=strict, colour=colour)
+    _write(text, output, fail)
+    if fmt == "text":
+        sys.stderr.write(outputs.render_warnings_text(result, outputs.use_colour(sys.stderr)))
+    print(outputs.summary_line(result, strict), file=sys.stderr)
+    raise typer.Exit(EXIT_FINDINGS if result.failed(strict) else EXIT_OK)
+
+
+def _write(text: str, output: Path | None, fail) -> None:
+    """The listing to stdout, or atomically to ``output`` (no half-written report for CI)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from istiomigrate.files import atomic_write
+
+    try:
+        atomic_write(output, text)
+    except OSError as exc:
+        raise fail(f"{output}: {exc.strerror or exc}") from None

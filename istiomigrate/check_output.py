@@ -1,0 +1,247 @@
+"""Output formats of ``istiomigrate check``: text, json, github and junit.
+
+Renderers are pure: a CheckResult in, a string out, so that the command can
+write to stdout or atomically to a file, and tests can read them back. The
+JSON object is a documented interface (docs/check.md): fields are only ever
+added, and ``version`` changes if one changes meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping
+from typing import TextIO
+
+from istiomigrate.check import CheckResult, CheckWarning, LegacyEntry, Location
+
+JSON_VERSION = 1
+JUNIT_SUITE = "istiomigrate-check"
+FORMATS = ("text", "json", "github", "junit")
+
+_BOLD, _RED, _YELLOW, _DIM, _RESET = "\033[1m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
+
+
+def render(result: CheckResult, fmt: str, *, strict: bool = False, colour: bool = False) -> str:
+    """The data output (what goes to stdout or --output) in format ``fmt``."""
+    if fmt == "json":
+        return render_json(result, strict)
+    if fmt == "github":
+        return render_github(result)
+    if fmt == "junit":
+        return render_junit(result, strict)
+    return render_text(result, colour)
+
+
+def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set or TERM is dumb."""
+    environ = os.environ if environ is None else environ
+    if "NO_COLOR" in environ or environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _paint(text: str, style: str, colour: bool) -> str:
+    return f"{style}{text}{_RESET}" if colour else text
+
+
+def where(location: Location, source: str) -> str:
+    """``FILE:LINE:COL`` as compilers print it, or the source name for cluster entries."""
+    if location.file is None:
+        return source
+    parts = [location.file]
+    parts += [str(n) for n in (location.line, location.column) if n is not None]
+    return ":".join(parts)
+
+
+# --------------------------------------------------------------------------- text
+
+
+def describe(entry: LegacyEntry, colour: bool = False) -> str:
+    """``Kind ns/name (api): convert with: COMMAND``: a legacy entry without its location."""
+    api = entry.api_version or "no apiVersion"
+    if entry.unparsed:
+        api += ", unparsed: the name may be a template; render it before converting"
+    tail = f": convert with: {entry.convert}" if entry.convert else ""
+    return f"{_paint(entry.kind, _RED, colour)} {entry.namespace}/{entry.name} ({api}){tail}"
+
+
+def legacy_line(entry: LegacyEntry, colour: bool = False) -> str:
+    """One line per resource: ``FILE:LINE:COL: Kind ns/name (api): convert with: COMMAND``."""
+    location = _paint(where(entry.location, entry.source), _BOLD, colour)
+    return f"{location}: {describe(entry, colour)}"
+
+
+def warning_line(warning: CheckWarning, colour: bool = False) -> str:
+    label = _paint("warning", _YELLOW, colour)
+    return f"{where(warning.location, warning.source)}: {label}: {warning.message}"
+
+
+def render_text(result: CheckResult, colour: bool = False) -> str:
+    """The listing of legacy resources; warnings are diagnostics and go to stderr apart."""
+    return "".join(legacy_line(e, colour) + "\n" for e in result.legacy)
+
+
+def render_warnings_text(result: CheckResult, colour: bool = False) -> str:
+    return "".join(warning_line(w, colour) + "\n" for w in result.warnings)
+
+
+def summary_line(result: CheckResult, strict: bool = False) -> str:
+    """One line for stderr: what was found and whether the check fails."""
+    files = len(result.sources)
+    scanned = f"{files} file{'s' if files != 1 else ''}"
+    warnings = len(result.warnings)
+    warned = f"; {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+    if strict and warnings:
+        warned += " (--strict: warnings fail the check)"
+    if not result.legacy:
+        return f"istiomigrate check: no legacy resources in {scanned}{warned}"
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(e.kind for e in result.legacy).items()))
+    files_with = len({e.source for e in result.legacy})
+    count = len(result.legacy)
+    return (
+        f"istiomigrate check: {count} legacy resource{'s' if count != 1 else ''} ({kinds}) "
+        f"in {files_with} of {scanned}{warned}; convert with istiomigrate convert"
+    )
+
+
+# --------------------------------------------------------------------------- json
+
+
+def as_dict(result: CheckResult, strict: bool = False) -> dict:
+    """The stable JSON object, documented field by field in docs/check.md."""
+    return {
+        "version": JSON_VERSION,
+        "legacy": [_legacy_dict(e) for e in result.legacy],
+        "warnings": [_warning_dict(w) for w in result.warnings],
+        "summary": {
+            "files": len(result.sources),
+            "legacy": len(result.legacy),
+            "unparsed": sum(1 for e in result.legacy if e.unparsed),
+            "warnings": len(result.warnings),
+            "byKind": dict(sorted(Counter(e.kind for e in result.legacy).items())),
+            "strict": strict,
+            "failed": result.failed(strict),
+        },
+    }
+
+
+def render_json(result: CheckResult, strict: bool = False) -> str:
+    return json.dumps(as_dict(result, strict), indent=2) + "\n"
+
+
+def _legacy_dict(entry: LegacyEntry) -> dict:
+    return {
+        "kind": entry.kind,
+        "apiVersion": entry.api_version,
+        "namespace": entry.namespace,
+        "name": entry.name,
+        "file": entry.location.file,
+        "line": entry.location.line,
+        "column": entry.location.column,
+        "unparsed": entry.unparsed,
+        "convert": entry.convert,
+    }
+
+
+def _warning_dict(warning: CheckWarning) -> dict:
+    return {
+        "code": warning.code,
+        "severity": "warning",
+        "message": warning.message,
+        "kind": warning.kind,
+        "namespace": warning.namespace,
+        "name": warning.name,
+        "file": warning.location.file,
+        "line": warning.location.line,
+        "column": warning.location.column,
+    }
+
+
+# --------------------------------------------------------------------------- github
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message (GitHub's escapeData)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value (GitHub's escapeProperty)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(command: str, location: Location, title: str, message: str) -> str:
+    props = [("file", location.file), ("line", location.line), ("col", location.column)]
+    fields = [f"{k}={escape_property(str(v))}" for k, v in props if v is not None]
+    fields.append(f"title={escape_property(title)}")
+    return f"::{command} {','.join(fields)}::{escape_data(message)}"
+
+
+def render_github(result: CheckResult) -> str:
+    """One ``::error`` per legacy resource and one ``::warning`` per warning: annotations."""
+    lines = [
+        workflow_command("error", e.location, f"Legacy Istio {e.kind}",
+                         describe(e) if e.location.file else legacy_line(e))
+        for e in result.legacy
+    ]
+    lines += [
+        workflow_command("warning", w.location, f"istiomigrate check: {w.code}", w.message)
+        for w in result.warnings
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+# --------------------------------------------------------------------------- junit
+
+
+def render_junit(result: CheckResult, strict: bool = False) -> str:
+    """JUnit XML: one testcase per scanned source, a failure per legacy resource.
+
+    Warnings are failures too under --strict (they fail the run), otherwise
+    they are listed in the testcase's system-out.
+    """
+    import xml.etree.ElementTree as ET
+
+    by_source = _group(result)
+    failures = len(result.legacy) + (len(result.warnings) if strict else 0)
+    suites = ET.Element("testsuites", name="istiomigrate", tests=str(len(by_source)),
+                        failures=str(failures), errors="0")
+    suite = ET.SubElement(suites, "testsuite", name=JUNIT_SUITE, tests=str(len(by_source)),
+                          failures=str(failures), errors="0", skipped="0")
+    for source, (legacy, warnings) in by_source.items():
+        case = ET.SubElement(suite, "testcase", classname=JUNIT_SUITE, name=source)
+        if all(e.location.file == source for e in (*legacy, *warnings)):
+            case.set("file", source)  # cluster sources have no file to link to
+        for entry in legacy:
+            failure = ET.SubElement(case, "failure", type=entry.kind,
+                                    message=f"legacy {entry.kind} {entry.namespace}/{entry.name}")
+            failure.text = legacy_line(entry)
+        _junit_warnings(case, warnings, strict)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _group(result: CheckResult) -> dict[str, tuple[list[LegacyEntry], list[CheckWarning]]]:
+    """Entries by source, every scanned source present (a clean file is a passing testcase)."""
+    groups: dict[str, tuple[list[LegacyEntry], list[CheckWarning]]] = {
+        s: ([], []) for s in result.sources
+    }
+    for entry in result.legacy:
+        groups.setdefault(entry.source, ([], []))[0].append(entry)
+    for warning in result.warnings:
+        groups.setdefault(warning.source, ([], []))[1].append(warning)
+    return groups
+
+
+def _junit_warnings(case, warnings: list[CheckWarning], strict: bool) -> None:
+    import xml.etree.ElementTree as ET
+
+    if strict:
+        for w in warnings:
+            failure = ET.SubElement(case, "failure", type=f"warning:{w.code}", message=w.message)
+            failure.text = warning_line(w)
+    elif warnings:
+        ET.SubElement(case, "system-out").text = "".join(warning_line(w) + "\n" for w in warnings)
