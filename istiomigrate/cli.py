@@ -87,31 +87,85 @@ def convert(
     report_file: Annotated[Path | None, typer.Option(
         help="Write the report to this file instead of standard error.", show_default=False,
         dir_okay=False)] = None,
+    output_dir: Annotated[Path | None, typer.Option(
+        help="Mirror the input tree under this directory, legacy documents replaced by their "
+        "conversions; every other byte kept.", show_default=False, file_okay=False)] = None,
+    in_place: Annotated[bool, typer.Option(
+        "--in-place", help="Rewrite the input files (atomically). Refused when there are "
+        "error findings, unless --allow-lossy.")] = False,
+    allow_lossy: Annotated[bool, typer.Option(
+        "--allow-lossy", help="Write in place even with error findings.")] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print a unified diff of every file the conversion changes "
+        "(on stdout; alone, it writes nothing).")] = False,
 ) -> None:
-    """Convert legacy routing resources and print the v1alpha3 resources on stdout.
+    """Convert legacy routing resources to v1alpha3.
 
-    Documents that are not legacy Istio routing resources are passed over;
-    Services are read to resolve source matches. The report of findings goes
-    to standard error (or --report-file).
+    By default the converted resources go to stdout; with --output-dir or
+    --in-place, files are rewritten where the legacy documents were. Documents
+    that are not legacy Istio routing resources are passed over; Services are
+    read to resolve source matches. The report of findings goes to standard
+    error (or --report-file).
     """
     from istiomigrate import emit, pipeline, reader
     from istiomigrate.convert import Options
+    from istiomigrate.progress import Progress
 
+    if output_dir is not None and in_place:
+        raise fail("--output-dir and --in-place exclude each other")
     options = Options(target=target.value, cluster_domain=cluster_domain,
                       egress_tls=egress_tls.value, default_namespace=namespace)
     try:
-        inventory = reader.read_paths(paths, default_namespace=namespace)
+        with Progress("reading") as bar:
+            inventory = reader.read_paths(paths, namespace, on_file=bar.advance)
         result = pipeline.run(inventory, options)
+        if output_dir is not None or in_place or diff:
+            report = _write_files(result, paths, output_dir, in_place, allow_lossy, diff)
+        else:
+            resources = result.conversion.resources
+            sys.stdout.write(emit.json_stream(resources) if output is OutputFormat.json
+                             else emit.yaml_stream(resources))
+            sys.stdout.flush()
+            report = pipeline.build_report(result)
     except InputError as exc:
         raise fail(str(exc)) from None
-    resources = result.conversion.resources
-    text = emit.json_stream(resources) if output is OutputFormat.json else emit.yaml_stream(
-        resources)
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    report = pipeline.build_report(result)
     write_report(report, report_format, report_file)
     raise typer.Exit(EXIT_FINDINGS if report.has_errors else EXIT_OK)
+
+
+def _write_files(result, paths: list[str], output_dir: Path | None, in_place: bool,
+                 allow_lossy: bool, diff: bool):
+    """Plan every file, write the tree or in place, and print diffs; returns the report."""
+    from istiomigrate import pipeline, place, write
+
+    plans = place.plan(result.inventory.files, result.conversion.resources,
+                       result.inventory.legacy)
+    report = pipeline.build_report(result, plans)
+    if in_place and report.has_errors and not allow_lossy:
+        print("istiomigrate: error findings: nothing written (--allow-lossy writes anyway)",
+              file=sys.stderr)
+    elif output_dir is not None:
+        write.write_tree(plans, paths, output_dir)
+    elif in_place:
+        write.write_in_place(plans)
+    if diff:
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        for item in plans:
+            if item.changed:
+                sys.stdout.write(_colour_diff(write.unified_diff(item)) if colour
+                                 else write.unified_diff(item))
+    if not result.inventory.legacy:
+        print("istiomigrate: no legacy resources found; nothing to convert", file=sys.stderr)
+    return report
+
+
+def _colour_diff(text: str) -> str:
+    colours = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m"}
+    out = []
+    for line in text.splitlines(keepends=True):
+        start = colours.get(line[:1])
+        out.append(f"{start}{line.rstrip(chr(10))}\x1b[0m\n" if start else line)
+    return "".join(out)
 
 
 def write_report(report, report_format: ReportFormat, report_file: Path | None) -> None:
@@ -154,6 +208,10 @@ def root(
 from istiomigrate.check_command import check as _check  # noqa: E402
 
 app.command(name="check")(_check)
+
+from istiomigrate.verify_command import verify as _verify  # noqa: E402
+
+app.command(name="verify")(_verify)
 
 
 def main() -> None:

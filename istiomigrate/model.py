@@ -26,6 +26,7 @@ class Resource:
     legacy: list[LegacyResource] = field(default_factory=list)
     comments: dict[str, str] = field(default_factory=dict)
     merged_into: ExistingResource | None = None
+    host: str | None = None  # the FQDN a VirtualService or DestinationRule is for
 
     def document(self) -> dict:
         metadata = {"name": self.name, "namespace": self.namespace}

@@ -6,7 +6,6 @@ the CLI, the cluster mode and the tests all run the same sequence.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from istiomigrate.convert import Conversion, Options, convert
@@ -47,18 +46,22 @@ def validate(conversion: Conversion, target: str) -> list[Finding]:
     return findings
 
 
-def build_report(result: Result) -> Report:
-    """The report of a stdout conversion: per input file, legacy found and resources from it."""
+def build_report(result: Result, plans: list | None = None) -> Report:
+    """Per input file: legacy found, resources written there (or from it, on stdout), findings."""
     per_file: dict[str, FileSummary] = {
         f.display: FileSummary(f.display) for f in result.inventory.files
     }
     for res in result.inventory.legacy:
         if res.ref.file in per_file:
             per_file[res.ref.file].legacy += 1
-    for out in result.conversion.resources:
-        first = out.legacy[0].ref.file if out.legacy else None
-        if first in per_file:
-            per_file[first].written += 1
+    if plans is not None:
+        for item in plans:
+            per_file[item.source.display].written = len(item.written)
+    else:
+        for out in result.conversion.resources:
+            first = out.legacy[0].ref.file if out.legacy else None
+            if first in per_file:
+                per_file[first].written += 1
     for finding in result.findings:
         if finding.source and finding.source.file in per_file:
             per_file[finding.source.file].findings[finding.severity.value] += 1
@@ -72,6 +75,3 @@ def build_report(result: Result) -> Report:
     return Report([f.display for f in result.inventory.files], outputs, result.findings,
                   files)
 
-
-def severity_counts(findings: list[Finding]) -> Counter:
-    return Counter(f.severity.value for f in findings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,12 +86,18 @@ class Inventory:
         return [r for r in self.legacy if r.kind == kind]
 
 
-def read_paths(paths: Iterable[str], default_namespace: str = "default") -> Inventory:
+def read_paths(
+    paths: Iterable[str],
+    default_namespace: str = "default",
+    on_file: Callable[[str], None] | None = None,
+) -> Inventory:
     """Read files, directories (recursively) and ``-`` (stdin) into one inventory."""
     inventory = Inventory()
     for source in iter_sources(paths):
         inventory.files.append(source)
         read_source(source, inventory, default_namespace)
+        if on_file is not None:
+            on_file(source.display)
     return inventory
 
 

@@ -613,7 +613,12 @@ def test_kubectl_wait_for_delete_follows_a_watch(
     fake_kube.add(held)
 
     def release() -> None:
-        time.sleep(0.3)
+        # Let go only once kubectl is watching, so that the DELETED event is what it sees.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if any(r.query.get("watch") == "true" for r in fake_kube.requests):
+                break
+            time.sleep(0.05)
         fake_kube.remove("virtualservices", "held")
 
     releaser = threading.Thread(target=release, daemon=True)

@@ -116,7 +116,7 @@ def _virtual_service(group: HostRules, ctx: Context, existing: ExistingIndex) ->
         ctx.report("IM103", f"merged into existing VirtualService {merged.namespace}/{merged.name}"
                    f" ({merged.ref.location()})", (group.http or group.tcp)[0].ref)
     return Resource("VirtualService", namespace, name, spec, group.http + group.tcp, comments,
-                    merged)
+                    merged, group.host.fqdn)
 
 
 def _origin(rule: LegacyResource) -> str:
@@ -174,7 +174,7 @@ def _destination_rule(
         if cause and spec != merged.data.get("spec"):
             ctx.report("IM103", f"merged into existing DestinationRule {merged.namespace}/"
                        f"{merged.name} ({merged.ref.location()})", cause[0].ref)
-    return Resource("DestinationRule", namespace, name, spec, legacy, {}, merged)
+    return Resource("DestinationRule", namespace, name, spec, legacy, {}, merged, host.fqdn)
 
 
 def _service_entry(

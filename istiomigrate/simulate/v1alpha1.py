@@ -63,7 +63,8 @@ from istiomigrate.simulate.request import (
 
 HTTP_EGRESS = {"http": "HTTP", "http2": "HTTP2", "grpc": "GRPC", "https": "HTTP"}
 TCP_EGRESS = {"tcp": "TCP", "mongo": "MONGO"}
-_POOL = {"max_connections": "maxConnections", "http_max_pending_requests": "http1MaxPendingRequests",
+_POOL = {"max_connections": "maxConnections",
+         "http_max_pending_requests": "http1MaxPendingRequests",
          "http_max_requests": "http2MaxRequests", "http_max_retries": "maxRetries"}
 
 
@@ -95,7 +96,8 @@ class LegacyConfig:
         return set(self.http_rules) | set(self.tcp_rules) | set(self.policies)
 
 
-def index(resources: Iterable[LegacyResource], cluster_domain: str = "cluster.local") -> LegacyConfig:
+def index(resources: Iterable[LegacyResource],
+          cluster_domain: str = "cluster.local") -> LegacyConfig:
     """Group rules and policies by destination FQDN, in Pilot's order; drop conflicting egress."""
     config = LegacyConfig(cluster_domain)
     items = sorted(resources, key=lambda r: (-getattr(r.spec, "precedence", 0), _key(r)))
@@ -157,7 +159,7 @@ def _involved(config: LegacyConfig, host: str, rules: list[LegacyResource],
 
 
 def source_matches(config: LegacyConfig, source, namespace: str, caller: Caller) -> bool:
-    """Pilot's MatchSource: one caller service is the source's FQDN, and labels include its labels."""
+    """Pilot's MatchSource: a caller service has the source's FQDN and its labels."""
     if source is None:
         return True
     if not (source.name or source.service):

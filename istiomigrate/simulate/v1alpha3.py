@@ -151,9 +151,11 @@ def simulate(config: NetworkingConfig, request: Request) -> Outcome:
     app = _app_protocol(egress)
     services = _most_specific(config.virtual_services, request.host) if request.host else []
     vs = services[0] if services else None
-    involved = tuple(d.ref for d in services) + ((egress.entry.ref,) if egress else ())
     target = egress.target if egress else request.host
-    whole = weighted([_destination(config, request, target, None, 100, egress)[1:]])
+    rule, *default = _destination(config, request, target, None, 100, egress)
+    whole = weighted([default])
+    involved = tuple(d.ref for d in services) + ((egress.entry.ref,) if egress else ()) + (
+        (rule,) if rule else ())
     if egress is not None and (egress.protocol not in HTTP_PORTS or request.protocol == TCP):
         return Outcome(ROUTE, whole, egress=app, detail=f"egress port {egress.protocol}",
                        involved=involved, matched=egress.entry.ref)
@@ -284,7 +286,7 @@ def _route_outcome(config: NetworkingConfig, vs: Doc, route: dict, request: Requ
         if item[1] is None:
             missing.append(f"{host} subset {dest.get('subset')}")
         dests.append(item)
-    involved = involved + tuple(dict.fromkeys(drs))
+    involved = tuple(dict.fromkeys(involved + tuple(drs)))
     if missing:
         return Outcome(UNAVAILABLE, egress=app, detail="no such subset: " + ", ".join(missing),
                        involved=involved, matched=vs.ref)

@@ -11,8 +11,7 @@ itself (a client nobody here wrote) can be pointed at it as a cross-check.
 Only the Python standard library is used, so the server cannot drift with a third-party
 dependency. (:meth:`FakeKube.load_yaml` imports PyYAML lazily; it is a project dependency.)
 
-Fidelity notes -- how it differs from a real kube-apiserver -- are collected in the README-style
-docstring of :class:`FakeKube`.
+How it differs from a real kube-apiserver is listed in the docstring of :class:`FakeKube`.
 """
 
 from __future__ import annotations
@@ -51,6 +50,13 @@ __all__ = [
     "Fault",
     "RecordedRequest",
     "ResourceType",
+    "TLSMaterial",
+    "generate_tls_material",
+    "json_patch",
+    "merge_patch",
+    "parse_label_selector",
+    "shared_tls_material",
+    "strategic_merge_patch",
 ]
 
 JSON = dict[str, Any]

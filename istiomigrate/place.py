@@ -1,0 +1,154 @@
+"""Placement: where each converted resource goes in a manifest tree, and the new file texts.
+
+Pure: source files and a conversion in, new texts out. Only documents that
+held legacy resources (or a v1alpha3 resource a conversion merged into) are
+rewritten; every other byte of every file is kept, so a reviewer's diff
+shows the migration and nothing else.
+
+- A VirtualService is written where its host's highest-precedence RouteRule was.
+- A DestinationRule where the host's first DestinationPolicy was (in file
+  order), else next to its VirtualService, else next to the ServiceEntry
+  whose TLS it originates.
+- A ServiceEntry replaces its EgressRule.
+- A resource merged into an existing v1alpha3 resource replaces that one.
+- Every other legacy document becomes a one-line comment saying where it went.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from istiomigrate.emit import to_yaml
+from istiomigrate.model import Resource
+from istiomigrate.reader import DocRef, LegacyResource, SourceFile
+from istiomigrate.resolve import precedence_key
+from istiomigrate.scan import LEGACY_KINDS, Chunk
+
+
+@dataclass
+class FilePlan:
+    source: SourceFile
+    text: str
+    legacy: int = 0
+    written: list[Resource] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.source.text
+
+
+@dataclass
+class _Slot:
+    """What a rewritten document becomes: resources written there, and notes."""
+
+    resources: list[Resource] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def plan(files: list[SourceFile], resources: list[Resource],
+         legacy: list[LegacyResource]) -> list[FilePlan]:
+    order = {f.display: i for i, f in enumerate(files)}
+    slots: dict[DocRef, _Slot] = defaultdict(_Slot)
+    anchors: dict[int, DocRef] = {}
+    for res in resources:
+        anchor = _anchor(res, anchors, resources, order)
+        anchors[id(res)] = anchor
+        slots[anchor].resources.append(res)
+    placed_at = {a for a in slots}
+    accounted: set[DocRef] = set(placed_at)
+    for res in resources:
+        for item in res.legacy:
+            if item.doc is not None and item.doc not in placed_at:
+                slots[item.doc].notes.append(_moved(item, res, anchors[id(res)]))
+                accounted.add(item.doc)
+    for item in legacy:
+        if item.doc is not None and item.doc not in accounted:
+            slots[item.doc].notes.append(
+                f"{item.kind} {item.namespace}/{item.name}: not converted; see the "
+                "istiomigrate report")
+    counts: dict[str, int] = defaultdict(int)
+    for item in legacy:
+        if item.ref.file is not None:
+            counts[item.ref.file] += 1
+    return [_plan_file(f, slots, counts[f.display]) for f in files]
+
+
+def _anchor(res: Resource, anchors: dict[int, DocRef], resources: list[Resource],
+            order: dict[str, int]) -> DocRef:
+    if res.merged_into is not None and res.merged_into.doc is not None:
+        return res.merged_into.doc
+    if res.kind == "VirtualService":
+        rules = [r for r in res.legacy if r.doc is not None]
+        return min(rules, key=precedence_key).doc  # type: ignore[return-value]
+    if res.kind == "DestinationRule":
+        policies = [p for p in res.legacy if p.kind == "DestinationPolicy" and p.doc]
+        if policies:
+            return min(policies, key=lambda p: (order[p.doc.file], p.doc.chunk)).doc
+        for other in resources:
+            if other.kind == "VirtualService" and other.host == res.host and id(other) in anchors:
+                return anchors[id(other)]
+    return res.legacy[0].doc  # type: ignore[return-value]
+
+
+def _moved(item: LegacyResource, res: Resource, anchor: DocRef) -> str:
+    return (f"{item.kind} {item.namespace}/{item.name}: converted into {res.kind} "
+            f"{res.namespace}/{res.name} ({anchor.file})")
+
+
+def _plan_file(source: SourceFile, slots: dict[DocRef, _Slot], legacy: int) -> FilePlan:
+    mine = {ref.chunk: slot for ref, slot in slots.items() if ref.file == source.display}
+    if not mine:
+        return FilePlan(source, source.text, legacy)
+    written = [r for chunk in sorted(mine) for r in mine[chunk].resources]
+    if source.display.endswith(".json"):
+        return FilePlan(source, _json_text(source, written), legacy, written)
+    newline = "\r\n" if "\r\n" in source.text else "\n"
+    parts = []
+    for chunk in source.chunks:
+        slot = mine.get(chunk.index)
+        parts.append(chunk.text if slot is None else _rewrite(chunk, slot, newline))
+    return FilePlan(source, "".join(parts), legacy, written)
+
+
+def _rewrite(chunk: Chunk, slot: _Slot, newline: str) -> str:
+    """The chunk's separator and leading comments, then the notes and the new documents."""
+    lines = chunk.text.splitlines(keepends=True)
+    keep = 0
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if (i == 0 and stripped.startswith("---")) or not stripped or stripped.startswith("#"):
+            keep = i + 1
+            continue
+        break
+    head = "".join(lines[:keep])
+    if head and not head.endswith("\n"):
+        head += newline
+    body = [f"# {note}\n" for note in slot.notes]
+    docs = "---\n".join(to_yaml(r) for r in slot.resources)
+    text = "".join(body) + docs
+    if newline != "\n":
+        text = text.replace("\n", newline)
+    return head + text
+
+
+def _json_text(source: SourceFile, resources: list[Resource]) -> str:
+    """A JSON manifest has no comments to keep: its other objects, then the new resources."""
+    original = json.loads(source.text)
+    objects = original.get("items", []) if original.get("kind") == "List" else [original]
+    replaced = {(r.merged_into.kind, r.merged_into.namespace, r.merged_into.name)
+                for r in resources if r.merged_into is not None}
+    kept = [o for o in objects if not _converted(o, replaced)]
+    docs = kept + [r.document() for r in resources]
+    if len(docs) == 1:
+        return json.dumps(docs[0], indent=2) + "\n"
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2) + "\n"
+
+
+def _converted(obj: dict, replaced: set[tuple[str, str, str]]) -> bool:
+    meta = obj.get("metadata") or {}
+    if (obj.get("kind"), meta.get("namespace", "default"), meta.get("name")) in replaced:
+        return True
+    api = str(obj.get("apiVersion") or "")
+    return obj.get("kind") in LEGACY_KINDS and (not api or api.startswith("config.istio.io/"))

@@ -1,0 +1,303 @@
+"""Verify a conversion by behaviour: ask both configs the same requests, compare outcomes.
+
+``verify(inventory, docs, findings)`` simulates every generated request
+under the legacy v1alpha1 resources of ``inventory`` (Pilot 0.8) and under
+the converted v1alpha3 documents (Pilot 0.8/1.0), and returns one
+``Difference`` per request whose outcome differs, with the aspects that
+differ and the resources involved. ``explain`` splits differences into those
+a finding accounts for and the rest: the rest are conversion bugs, or legacy
+behaviour the converter changed without saying so.
+
+Hosts configured only by v1alpha3 resources that were already in the input
+(``inventory.existing``) are not compared: their config is not converted.
+
+Which finding explains which difference. A finding explains an aspect of a
+difference when its legacy resource is involved in the request (a rule or
+policy of one of its hosts, or the EgressRule that let it out) and:
+
+======  ==============================================  ==========================================
+code    meaning                                         explains
+======  ==============================================  ==========================================
+IM103   merged into an existing v1alpha3 resource       any aspect (existing routes come first)
+IM105   egress HTTPS kept as TLS passthrough            any aspect of requests to that host
+IM204   source guessed as ``app=<name>``                routing aspects (status, redirect,
+                                                        destinations, route actions), for callers
+                                                        whose membership of the source service
+                                                        and ``app`` label disagree
+IM205   overrideHeaderName dropped                      timeout, retries, fault of its rule
+IM206   fault percentage rounded                        fault of its rule
+IM207   abort grpcStatus/http2Error                     fault of its rule
+IM208   unlabelled policy now shared by subsets         policy of a labelled destination of its host
+IM209   duplicate DestinationPolicy                     policy of a destination of its host
+IM210   useEgressProxy dropped                          egress protocol of its host
+IM213   source matched by labels in every namespace     routing aspects, for callers that are not
+                                                        members of the source service
+IM301   UDP match dropped                               any aspect of its host
+IM302   custom timeout/retry dropped                    timeout, retries of its rule
+IM303   exponential delay dropped                       fault of its rule
+IM304   L4 fault dropped                                fault of its rule
+IM305   source-selected policy not applied              policy of a destination of its host
+IM306   custom load balancer/circuit breaker dropped    policy of a destination of its host
+======  ==============================================  ==========================================
+
+"Its rule" is the RouteRule that matched the request under v1alpha1. Other
+codes explain nothing: they report conversions that are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from istiomigrate.findings import Finding
+from istiomigrate.reader import Inventory, LegacyResource
+from istiomigrate.simulate import generate, v1alpha1, v1alpha3
+from istiomigrate.simulate.request import Actions, Labels, Outcome, Ref, Request, show_labels
+
+ACTION_FIELDS = tuple(Actions.__dataclass_fields__)
+ROUTING = frozenset({"status", "redirect", "destinations", *ACTION_FIELDS})
+
+
+class Aspect(NamedTuple):
+    """What differs: a field of the outcome, for ``policy`` the destination it concerns."""
+
+    kind: str
+    host: str | None = None
+    labels: Labels | None = None
+
+    def describe(self) -> str:
+        if self.kind == "policy":
+            return f"policy of {self.host}{{{show_labels(self.labels or ())}}}"
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Involved:
+    """A legacy resource a request depends on, with what explanations need to know of it."""
+
+    ref: Ref
+    host: str | None = None  # destination FQDN (rules, policies) or egress service
+    source_host: str | None = None  # a rule's or policy's source service FQDN
+
+
+@dataclass
+class Difference:
+    request: Request
+    old: Outcome
+    new: Outcome
+    aspects: tuple[Aspect, ...]
+    legacy: tuple[Involved, ...]
+    explained_by: tuple[Finding, ...] = field(default=())
+
+    @property
+    def converted(self) -> tuple[Ref, ...]:
+        return self.new.involved
+
+    def describe(self) -> str:
+        lines = [f"request:   {self.request.describe()}",
+                 f"  legacy:    {self.old.describe()}",
+                 f"  converted: {self.new.describe()}",
+                 f"  differs in: {', '.join(a.describe() for a in self.aspects)}",
+                 f"  legacy resources: {_refs(i.ref for i in self.legacy)}",
+                 f"  converted resources: {_refs(self.converted)}"]
+        if self.explained_by:
+            codes = ", ".join(f"{f.code} ({f.source.label() if f.source else '-'})"
+                              for f in self.explained_by)
+            lines.append(f"  explained by: {codes}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return {
+            "request": self.request.as_dict(),
+            "legacy": self.old.as_dict(),
+            "converted": self.new.as_dict(),
+            "aspects": [a.describe() for a in self.aspects],
+            "legacy_resources": [i.ref.label() for i in self.legacy],
+            "converted_resources": [r.label() for r in self.converted],
+            "explained_by": [f.as_dict() for f in self.explained_by],
+        }
+
+
+def _refs(refs: Iterable[Ref]) -> str:
+    return ", ".join(r.label() for r in refs) or "(none)"
+
+
+@dataclass
+class Comparison:
+    requests: int
+    differences: list[Difference]
+
+
+def verify(legacy_inventory: Inventory, converted_docs: list[dict],
+           findings: Iterable[Finding] = (), *, cluster_domain: str = "cluster.local",
+           default_namespace: str = "default",
+           max_per_host: int = generate.MAX_PER_HOST) -> list[Difference]:
+    """Requests whose outcome under ``converted_docs`` differs from the legacy one."""
+    return compare(legacy_inventory, converted_docs, findings, cluster_domain=cluster_domain,
+                   default_namespace=default_namespace, max_per_host=max_per_host).differences
+
+
+def compare(legacy_inventory: Inventory, converted_docs: list[dict],
+            findings: Iterable[Finding] = (), *, cluster_domain: str = "cluster.local",
+            default_namespace: str = "default",
+            max_per_host: int = generate.MAX_PER_HOST) -> Comparison:
+    """``verify``, also saying how many requests were compared."""
+    legacy = v1alpha1.index(legacy_inventory.legacy, cluster_domain)
+    converted = v1alpha3.index(converted_docs, cluster_domain, default_namespace)
+    hosts = generate.all_hosts(legacy, converted) - _existing_only(legacy_inventory, legacy)
+    requests = generate.generate(legacy, converted, legacy_inventory.services, hosts,
+                                 max_per_host)
+    involved = _involved_index(legacy_inventory.legacy, legacy)
+    findings = list(findings)
+    differences = []
+    for request in requests:
+        old = v1alpha1.simulate(legacy, request)
+        new = v1alpha3.simulate(converted, request)
+        if old != new:
+            diff = Difference(request, old, new, aspects(old, new),
+                              _legacy_involved(old, new, legacy, involved))
+            diff.explained_by = explaining(diff, findings)
+            differences.append(diff)
+    return Comparison(len(requests), differences)
+
+
+def _existing_only(inventory: Inventory, legacy: v1alpha1.LegacyConfig) -> set[str]:
+    """Hosts whose only config is v1alpha3 that was already there before the conversion."""
+    docs = [e.data for e in inventory.existing]
+    existing = v1alpha3.index(docs, legacy.cluster_domain)
+    empty = v1alpha1.LegacyConfig(legacy.cluster_domain)
+    return generate.all_hosts(empty, existing) - generate.all_hosts(legacy, v1alpha3.index([]))
+
+
+def _involved_index(resources: list[LegacyResource],
+                    legacy: v1alpha1.LegacyConfig) -> dict[Ref, Involved]:
+    out = {}
+    for res in resources:
+        dest = res.spec.destination
+        host = None
+        if dest is not None and (dest.name or dest.service):
+            host = dest.service if res.kind == "EgressRule" else legacy.host_of(dest, res.namespace)
+        source = res.spec.match.source if res.kind == "RouteRule" and res.spec.match else (
+            getattr(res.spec, "source", None))
+        source_host = legacy.host_of(source, res.namespace) if source is not None and (
+            source.name or source.service) else None
+        ref = v1alpha1.ref(res)
+        out[ref] = Involved(ref, host, source_host)
+    return out
+
+
+def _legacy_involved(old: Outcome, new: Outcome, legacy: v1alpha1.LegacyConfig,
+                     index: dict[Ref, Involved]) -> tuple[Involved, ...]:
+    """The legacy side's resources, plus the policies of every destination either side chose."""
+    refs = list(old.involved)
+    for outcome in (old, new):
+        hosts = [d.host for d in outcome.destinations]
+        if outcome.actions.mirror:
+            hosts.append(outcome.actions.mirror[0])
+        for host in hosts:
+            refs.extend(v1alpha1.ref(p) for p in legacy.policies.get(host, []))
+    return tuple(index[r] for r in dict.fromkeys(refs) if r in index)
+
+
+def aspects(old: Outcome, new: Outcome) -> tuple[Aspect, ...]:
+    """The fields in which two outcomes differ; policies only when destinations agree."""
+    out: list[Aspect] = []
+    if old.status != new.status:
+        out.append(Aspect("status"))
+    if old.redirect != new.redirect:
+        out.append(Aspect("redirect"))
+    if old.egress != new.egress:
+        out.append(Aspect("egress"))
+    before = {(d.host, d.labels): d for d in old.destinations}
+    after = {(d.host, d.labels): d for d in new.destinations}
+    if {k: d.weight for k, d in before.items()} != {k: d.weight for k, d in after.items()}:
+        out.append(Aspect("destinations"))
+    else:
+        out.extend(Aspect("policy", host, labels) for (host, labels), d in sorted(
+            before.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1])))
+            if d.policy != after[(host, labels)].policy)
+    out.extend(Aspect(name) for name in ACTION_FIELDS
+               if getattr(old.actions, name) != getattr(new.actions, name))
+    return tuple(out)
+
+
+# --- explanation ----------------------------------------------------------------------------
+
+Rule = Callable[[Difference, Aspect, Involved], bool]
+
+
+def _matched(diff: Difference, inv: Involved) -> bool:
+    return diff.old.matched == inv.ref
+
+
+def _policy_of_host(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
+    return aspect.kind == "policy" and aspect.host == inv.host
+
+
+def _guessed_source(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
+    if aspect.kind not in ROUTING or inv.source_host is None:
+        return False
+    caller = diff.request.caller
+    member = inv.source_host in caller.services
+    guessed = ("app", inv.source_host.split(".")[0]) in caller.labels
+    return member != guessed
+
+
+def _labels_everywhere(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
+    return (aspect.kind in ROUTING and inv.source_host is not None
+            and inv.source_host not in diff.request.caller.services)
+
+
+def _fields(*kinds: str) -> Rule:
+    return lambda diff, aspect, inv: aspect.kind in kinds and _matched(diff, inv)
+
+
+EXPLAINS: dict[str, Rule] = {
+    "IM103": lambda diff, aspect, inv: True,
+    "IM105": lambda diff, aspect, inv: inv.ref.kind == "EgressRule",
+    "IM204": _guessed_source,
+    "IM205": _fields("timeout", "retries", "fault"),
+    "IM206": _fields("fault"),
+    "IM207": _fields("fault"),
+    "IM208": lambda diff, aspect, inv: _policy_of_host(diff, aspect, inv) and bool(aspect.labels),
+    "IM209": _policy_of_host,
+    "IM210": lambda diff, aspect, inv: aspect.kind == "egress",
+    "IM213": _labels_everywhere,
+    "IM301": lambda diff, aspect, inv: True,
+    "IM302": _fields("timeout", "retries"),
+    "IM303": _fields("fault"),
+    "IM304": _fields("fault"),
+    "IM305": _policy_of_host,
+    "IM306": _policy_of_host,
+}
+
+
+def explaining(diff: Difference, findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Findings that together account for every aspect of ``diff``; empty if some aspect is not."""
+    by_ref = {i.ref: i for i in diff.legacy}
+    used: list[Finding] = []
+    relevant = []
+    for finding in findings:
+        rule = EXPLAINS.get(finding.code)
+        src = finding.source
+        inv = by_ref.get(Ref(src.kind, src.namespace, src.name)) if src else None
+        if rule is not None and inv is not None:
+            relevant.append((finding, rule, inv))
+    for aspect in diff.aspects:
+        found = [f for f, rule, inv in relevant if rule(diff, aspect, inv)]
+        if not found:
+            return ()
+        used.extend(f for f in found if f not in used)
+    return tuple(used)
+
+
+def explain(differences: Iterable[Difference],
+            findings: Iterable[Finding]) -> tuple[list[Difference], list[Difference]]:
+    """Split differences into (explained by a finding, unexplained); sets ``explained_by``."""
+    findings = list(findings)
+    explained, unexplained = [], []
+    for diff in differences:
+        diff.explained_by = explaining(diff, findings)
+        (explained if diff.explained_by else unexplained).append(diff)
+    return explained, unexplained
