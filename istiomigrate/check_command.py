@@ -7,6 +7,7 @@ pydantic, jsonschema, kubernetes client or rich).
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -79,8 +80,11 @@ def check(
 def _write(text: str, output: Path | None, fail) -> None:
     """The listing to stdout, or atomically to ``output`` (no half-written report for CI)."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `check . | head`: the reader left; keep the exit code
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     from istiomigrate.files import atomic_write
 

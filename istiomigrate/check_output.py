@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import TextIO
@@ -197,6 +198,14 @@ def render_github(result: CheckResult) -> str:
 # --------------------------------------------------------------------------- junit
 
 
+# Characters XML 1.0 cannot carry even escaped; a name read from a broken file may hold them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def render_junit(result: CheckResult, strict: bool = False) -> str:
     """JUnit XML: one testcase per scanned source, a failure per legacy resource.
 
@@ -212,16 +221,17 @@ def render_junit(result: CheckResult, strict: bool = False) -> str:
     suite = ET.SubElement(suites, "testsuite", name=JUNIT_SUITE, tests=str(len(by_source)),
                           failures=str(failures), errors="0", skipped="0")
     for source, (legacy, warnings) in by_source.items():
-        case = ET.SubElement(suite, "testcase", classname=JUNIT_SUITE, name=source)
+        case = ET.SubElement(suite, "testcase", classname=JUNIT_SUITE, name=_xml(source))
         if all(e.location.file == source for e in (*legacy, *warnings)):
-            case.set("file", source)  # cluster sources have no file to link to
+            case.set("file", _xml(source))  # cluster sources have no file to link to
         for entry in legacy:
-            failure = ET.SubElement(case, "failure", type=entry.kind,
-                                    message=f"legacy {entry.kind} {entry.namespace}/{entry.name}")
-            failure.text = legacy_line(entry)
+            message = f"legacy {entry.kind} {entry.namespace}/{entry.name}"
+            failure = ET.SubElement(case, "failure", type=entry.kind, message=_xml(message))
+            failure.text = _xml(legacy_line(entry))
         _junit_warnings(case, warnings, strict)
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    body = ET.tostring(suites, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
 def _group(result: CheckResult) -> dict[str, tuple[list[LegacyEntry], list[CheckWarning]]]:
@@ -241,7 +251,9 @@ def _junit_warnings(case, warnings: list[CheckWarning], strict: bool) -> None:
 
     if strict:
         for w in warnings:
-            failure = ET.SubElement(case, "failure", type=f"warning:{w.code}", message=w.message)
-            failure.text = warning_line(w)
+            failure = ET.SubElement(case, "failure", type=f"warning:{w.code}",
+                                    message=_xml(w.message))
+            failure.text = _xml(warning_line(w))
     elif warnings:
-        ET.SubElement(case, "system-out").text = "".join(warning_line(w) + "\n" for w in warnings)
+        lines = "".join(warning_line(w) + "\n" for w in warnings)
+        ET.SubElement(case, "system-out").text = _xml(lines)

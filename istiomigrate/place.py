@@ -52,9 +52,12 @@ def plan(files: list[SourceFile], resources: list[Resource],
     order = {f.display: i for i, f in enumerate(files)}
     slots: dict[DocRef, _Slot] = defaultdict(_Slot)
     anchors: dict[int, DocRef] = {}
+    beside: dict[str | None, DocRef] = {}  # host -> where its VirtualService went
     for res in resources:
-        anchor = _anchor(res, anchors, resources, order)
+        anchor = _anchor(res, beside, order)
         anchors[id(res)] = anchor
+        if res.kind == "VirtualService":
+            beside[res.host] = anchor
         slots[anchor].resources.append(res)
     placed_at = {a for a in slots}
     accounted: set[DocRef] = set(placed_at)
@@ -72,11 +75,14 @@ def plan(files: list[SourceFile], resources: list[Resource],
     for item in legacy:
         if item.ref.file is not None:
             counts[item.ref.file] += 1
-    return [_plan_file(f, slots, counts[f.display]) for f in files]
+    by_file: dict[str, dict[int, _Slot]] = defaultdict(dict)
+    for ref, slot in slots.items():
+        by_file[ref.file][ref.chunk] = slot
+    return [_plan_file(f, by_file.get(f.display, {}), counts[f.display]) for f in files]
 
 
-def _anchor(res: Resource, anchors: dict[int, DocRef], resources: list[Resource],
-            order: dict[str, int]) -> DocRef:
+def _anchor(res: Resource, beside: dict[str | None, DocRef], order: dict[str, int]) -> DocRef:
+    """Where ``res`` is written (resources come VirtualService first for each host)."""
     if res.merged_into is not None and res.merged_into.doc is not None:
         return res.merged_into.doc
     if res.kind == "VirtualService":
@@ -86,9 +92,8 @@ def _anchor(res: Resource, anchors: dict[int, DocRef], resources: list[Resource]
         policies = [p for p in res.legacy if p.kind == "DestinationPolicy" and p.doc]
         if policies:
             return min(policies, key=lambda p: (order[p.doc.file], p.doc.chunk)).doc
-        for other in resources:
-            if other.kind == "VirtualService" and other.host == res.host and id(other) in anchors:
-                return anchors[id(other)]
+        if res.host in beside:
+            return beside[res.host]
     return res.legacy[0].doc  # type: ignore[return-value]
 
 
@@ -97,8 +102,7 @@ def _moved(item: LegacyResource, res: Resource, anchor: DocRef) -> str:
             f"{res.namespace}/{res.name} ({anchor.file})")
 
 
-def _plan_file(source: SourceFile, slots: dict[DocRef, _Slot], legacy: int) -> FilePlan:
-    mine = {ref.chunk: slot for ref, slot in slots.items() if ref.file == source.display}
+def _plan_file(source: SourceFile, mine: dict[int, _Slot], legacy: int) -> FilePlan:
     if not mine:
         return FilePlan(source, source.text, legacy)
     written = [r for chunk in sorted(mine) for r in mine[chunk].resources]

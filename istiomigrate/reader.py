@@ -9,6 +9,7 @@ errors can point at it.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,8 +24,13 @@ from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.legacy import SPEC_MODELS
 from istiomigrate.scan import LEGACY_KINDS, V1ALPHA3_KINDS, Chunk, split_documents
+from istiomigrate.services import service_selector
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# A core Service written as one block-style document: its selector is read from text.
+_PLAIN_SERVICE = re.compile(r"^apiVersion:[ \t]*v1[ \t]*\r?$(?s:.*)^kind:[ \t]*Service[ \t]*\r?$|"
+                            r"^kind:[ \t]*Service[ \t]*\r?$(?s:.*)^apiVersion:[ \t]*v1[ \t]*\r?$",
+                            re.M)
 LEGACY_GROUP = "config.istio.io"
 NETWORKING_API = "networking.istio.io/v1alpha3"
 STDIN = "-"
@@ -162,6 +168,9 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
         kinds = chunk.kinds()
         if not kinds and "{{" not in chunk.text:
             continue
+        if kinds == {"Service"} and _PLAIN_SERVICE.search(chunk.text) and "{{" not in chunk.text:
+            _add_service(inventory, default_namespace, *service_selector(chunk.text))
+            continue
         try:
             data = yamlload.load_keeping_text(chunk.text)
         except yaml.YAMLError as exc:
@@ -223,9 +232,16 @@ def _classify(
     elif kind == "Service" and api == "v1":
         selector = (obj.get("spec") or {}).get("selector")
         if isinstance(selector, dict):
-            inventory.services[(namespace, name)] = {str(k): str(v) for k, v in selector.items()}
+            _add_service(inventory, default_namespace, name, namespace,
+                         {str(k): str(v) for k, v in selector.items()})
     elif kind == "Ingress":
         inventory.ingresses.append((obj, ref, where))
+
+
+def _add_service(inventory: Inventory, default_namespace: str, name: str | None,
+                 namespace: str | None, selector: dict[str, str] | None) -> None:
+    if name and selector:
+        inventory.services[(namespace or default_namespace, name)] = selector
 
 
 def parse_legacy(

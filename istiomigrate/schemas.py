@@ -111,7 +111,27 @@ def _validator(group: str, kind: str) -> Draft202012Validator:
     """A compiled validator for one schema file; cached because it is reused per document."""
     path = _schema_dir() / group / f"{kind}.json"
     schema = json.loads(path.read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {}), ()))
+
+
+def _inline_refs(node: object, defs: dict, stack: tuple[str, ...]) -> object:
+    """Replace local ``$ref``s by the definitions they name.
+
+    Resolving references dominates validation time, and every output document
+    is validated, so references are resolved once here instead. A recursive
+    reference is left as it is (``$defs`` stays in the root to serve it).
+    """
+    if isinstance(node, list):
+        return [_inline_refs(item, defs, stack) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+        name = ref.removeprefix("#/$defs/")
+        if name in defs and name not in stack:
+            return _inline_refs(defs[name], defs, (*stack, name))
+    return {key: value if key == "$defs" else _inline_refs(value, defs, stack)
+            for key, value in node.items()}
 
 
 # --------------------------------------------------------------------------- messages

@@ -18,30 +18,36 @@ policy of one of its hosts, or the EgressRule that let it out) and:
 ======  ==============================================  ==========================================
 code    meaning                                         explains
 ======  ==============================================  ==========================================
-IM103   merged into an existing v1alpha3 resource       any aspect (existing routes come first)
+IM103   merged into an existing v1alpha3 resource       routing aspects when the request went
+                                                        through an existing VirtualService (its
+                                                        routes come first); policy aspects when an
+                                                        existing DestinationRule set a policy (its
+                                                        fields win), never a policy just lost
 IM105   egress HTTPS kept as TLS passthrough            any aspect of requests to that host
 IM204   source guessed as ``app=<name>``                routing aspects (status, redirect,
                                                         destinations, route actions), for callers
-                                                        whose membership of the source service
-                                                        and ``app`` label disagree
+                                                        for which the rule's source holds in one
+                                                        API only, given the ``app`` guess
 IM205   overrideHeaderName dropped                      timeout, retries, fault of its rule
 IM206   fault percentage rounded                        fault of its rule
 IM207   abort grpcStatus/http2Error                     fault of its rule
 IM208   unlabelled policy now shared by subsets         policy of a labelled destination of its host
-IM209   duplicate DestinationPolicy                     policy of a destination of its host
 IM210   useEgressProxy dropped                          egress protocol of its host
-IM213   source matched by labels in every namespace     routing aspects, for callers that are not
-                                                        members of the source service
+IM213   source matched by labels in every namespace     routing aspects, for callers for which the
+                                                        rule's source holds in one API only, given
+                                                        the Service's selector
 IM301   UDP match dropped                               any aspect of its host
 IM302   custom timeout/retry dropped                    timeout, retries of its rule
 IM303   exponential delay dropped                       fault of its rule
 IM304   L4 fault dropped                                fault of its rule
-IM305   source-selected policy not applied              policy of a destination of its host
+IM305   source-selected policy not applied              policy of a destination of its host, for
+                                                        callers its source selected
 IM306   custom load balancer/circuit breaker dropped    policy of a destination of its host
 ======  ==============================================  ==========================================
 
 "Its rule" is the RouteRule that matched the request under v1alpha1. Other
-codes explain nothing: they report conversions that are exact.
+codes explain nothing: they report conversions that route exactly as before
+(IM209's loser was not applied by Pilot either; IM202's order is Pilot's).
 """
 
 from __future__ import annotations
@@ -53,7 +59,15 @@ from typing import NamedTuple
 from istiomigrate.findings import Finding
 from istiomigrate.reader import Inventory, LegacyResource
 from istiomigrate.simulate import generate, v1alpha1, v1alpha3
-from istiomigrate.simulate.request import Actions, Labels, Outcome, Ref, Request, show_labels
+from istiomigrate.simulate.request import (
+    Actions,
+    Labels,
+    Outcome,
+    Ref,
+    Request,
+    labels_of,
+    show_labels,
+)
 
 ACTION_FIELDS = tuple(Actions.__dataclass_fields__)
 ROUTING = frozenset({"status", "redirect", "destinations", *ACTION_FIELDS})
@@ -79,6 +93,16 @@ class Involved:
     ref: Ref
     host: str | None = None  # destination FQDN (rules, policies) or egress service
     source_host: str | None = None  # a rule's or policy's source service FQDN
+    source_labels: Labels = frozenset()  # the source's own labels
+    selector: Labels | None = None  # the source Service's selector, when the input has it
+
+    def legacy_source_holds(self, caller) -> bool:
+        """v1alpha1: the caller is an instance of the source service and has its labels."""
+        return self.source_host in caller.services and self.source_labels <= caller.labels
+
+    def labels_hold(self, caller, selector: Labels) -> bool:
+        """v1alpha3: the caller's labels include the source labels made of ``selector``."""
+        return (selector | self.source_labels) <= caller.labels
 
 
 @dataclass
@@ -89,6 +113,7 @@ class Difference:
     aspects: tuple[Aspect, ...]
     legacy: tuple[Involved, ...]
     explained_by: tuple[Finding, ...] = field(default=())
+    existing: tuple[Ref, ...] = ()  # input v1alpha3 resources (with policies) it went through
 
     @property
     def converted(self) -> tuple[Ref, ...]:
@@ -148,18 +173,27 @@ def compare(legacy_inventory: Inventory, converted_docs: list[dict],
     hosts = generate.all_hosts(legacy, converted) - _existing_only(legacy_inventory, legacy)
     requests = generate.generate(legacy, converted, legacy_inventory.services, hosts,
                                  max_per_host)
-    involved = _involved_index(legacy_inventory.legacy, legacy)
+    involved = _involved_index(legacy_inventory, legacy)
     findings = list(findings)
+    existing = {Ref(e.kind, e.namespace, e.name) for e in legacy_inventory.existing
+                if e.kind != "DestinationRule" or _sets_policy(e.data.get("spec") or {})}
     differences = []
     for request in requests:
         old = v1alpha1.simulate(legacy, request)
         new = v1alpha3.simulate(converted, request)
         if old != new:
             diff = Difference(request, old, new, aspects(old, new),
-                              _legacy_involved(old, new, legacy, involved))
+                              _legacy_involved(old, new, legacy, involved),
+                              existing=tuple(r for r in new.involved if r in existing))
             diff.explained_by = explaining(diff, findings)
             differences.append(diff)
     return Comparison(len(requests), differences)
+
+
+def _sets_policy(spec: dict) -> bool:
+    """Whether an existing DestinationRule has traffic policy fields that could win a merge."""
+    return bool(spec.get("trafficPolicy")) or any(
+        isinstance(s, dict) and s.get("trafficPolicy") for s in spec.get("subsets") or [])
 
 
 def _existing_only(inventory: Inventory, legacy: v1alpha1.LegacyConfig) -> set[str]:
@@ -170,21 +204,29 @@ def _existing_only(inventory: Inventory, legacy: v1alpha1.LegacyConfig) -> set[s
     return generate.all_hosts(empty, existing) - generate.all_hosts(legacy, v1alpha3.index([]))
 
 
-def _involved_index(resources: list[LegacyResource],
-                    legacy: v1alpha1.LegacyConfig) -> dict[Ref, Involved]:
+def _involved_index(inventory: Inventory, legacy: v1alpha1.LegacyConfig) -> dict[Ref, Involved]:
     out = {}
-    for res in resources:
+    for res in inventory.legacy:
         dest = res.spec.destination
         host = None
         if dest is not None and (dest.name or dest.service):
             host = dest.service if res.kind == "EgressRule" else legacy.host_of(dest, res.namespace)
-        source = res.spec.match.source if res.kind == "RouteRule" and res.spec.match else (
-            getattr(res.spec, "source", None))
-        source_host = legacy.host_of(source, res.namespace) if source is not None and (
-            source.name or source.service) else None
         ref = v1alpha1.ref(res)
-        out[ref] = Involved(ref, host, source_host)
+        out[ref] = Involved(ref, host, *_source(res, legacy, inventory.services))
     return out
+
+
+def _source(res: LegacyResource, legacy: v1alpha1.LegacyConfig,
+            services: dict) -> tuple[str | None, Labels, Labels | None]:
+    """(source FQDN, source labels, the source Service's selector) of a rule or policy."""
+    source = res.spec.match.source if res.kind == "RouteRule" and res.spec.match else (
+        getattr(res.spec, "source", None))
+    if source is None or not (source.name or source.service):
+        return None, frozenset(), None
+    host = legacy.host_of(source, res.namespace)
+    parts = host.split(".")
+    selector = services.get((parts[1], parts[0])) if len(parts) > 2 else None
+    return host, labels_of(source.labels), labels_of(selector) if selector else None
 
 
 def _legacy_involved(old: Outcome, new: Outcome, legacy: v1alpha1.LegacyConfig,
@@ -236,17 +278,33 @@ def _policy_of_host(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
 
 
 def _guessed_source(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
+    """The rule's source holds for this caller in one API only, because app=<name> was a guess."""
     if aspect.kind not in ROUTING or inv.source_host is None:
         return False
     caller = diff.request.caller
-    member = inv.source_host in caller.services
-    guessed = ("app", inv.source_host.split(".")[0]) in caller.labels
-    return member != guessed
+    guess = frozenset({("app", inv.source_host.split(".")[0])})
+    return inv.legacy_source_holds(caller) != inv.labels_hold(caller, guess)
 
 
 def _labels_everywhere(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
-    return (aspect.kind in ROUTING and inv.source_host is not None
-            and inv.source_host not in diff.request.caller.services)
+    """The rule's source holds for this caller in one API only, because labels are not services."""
+    if aspect.kind not in ROUTING or inv.source_host is None or inv.selector is None:
+        return False
+    caller = diff.request.caller
+    return inv.legacy_source_holds(caller) != inv.labels_hold(caller, inv.selector)
+
+
+def _merged(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
+    """Routes of an existing VirtualService come first, policies of an existing rule win;
+    but a converted policy is never just lost."""
+    kinds = {r.kind for r in diff.existing}
+    if aspect.kind == "policy":
+        kept = [d for d in diff.new.destinations
+                if (d.host, d.labels) == (aspect.host, aspect.labels)]
+        return "DestinationRule" in kinds and bool(kept and kept[0].policy)
+    if aspect.kind == "egress":
+        return "ServiceEntry" in kinds
+    return "VirtualService" in kinds
 
 
 def _fields(*kinds: str) -> Rule:
@@ -254,21 +312,21 @@ def _fields(*kinds: str) -> Rule:
 
 
 EXPLAINS: dict[str, Rule] = {
-    "IM103": lambda diff, aspect, inv: True,
+    "IM103": _merged,
     "IM105": lambda diff, aspect, inv: inv.ref.kind == "EgressRule",
     "IM204": _guessed_source,
     "IM205": _fields("timeout", "retries", "fault"),
     "IM206": _fields("fault"),
     "IM207": _fields("fault"),
     "IM208": lambda diff, aspect, inv: _policy_of_host(diff, aspect, inv) and bool(aspect.labels),
-    "IM209": _policy_of_host,
     "IM210": lambda diff, aspect, inv: aspect.kind == "egress",
     "IM213": _labels_everywhere,
     "IM301": lambda diff, aspect, inv: True,
     "IM302": _fields("timeout", "retries"),
     "IM303": _fields("fault"),
     "IM304": _fields("fault"),
-    "IM305": _policy_of_host,
+    "IM305": lambda diff, aspect, inv: _policy_of_host(diff, aspect, inv) and (
+        inv.legacy_source_holds(diff.request.caller)),
     "IM306": _policy_of_host,
 }
 

@@ -166,6 +166,11 @@ def test_legacy_text_inside_a_configmap_is_not_a_resource(tmp_path: Path):
     assert (result.exit_code, result.stdout, "warning" in result.stderr) == (0, "", False)
 
 
+def test_duplicate_keys_read_as_a_yaml_loader_reads_them(tmp_path: Path):
+    write(tmp_path / "dup.yaml", "kind: Service\n" + ROUTE_RULE)
+    assert [e["kind"] for e in as_json(str(tmp_path))["legacy"]] == ["RouteRule"]
+
+
 def test_namespace_option_is_the_default_namespace():
     data = as_json(ROUTING, "--namespace", "prod")
     assert {(e["name"], e["namespace"]) for e in data["legacy"]} == {
@@ -303,11 +308,18 @@ def test_junit_one_testcase_per_file_and_a_failure_per_resource(tmp_path: Path):
     assert not list(tmp_path.glob(".report.xml.*"))  # atomic write leaves no temp file
 
 
+def test_junit_is_well_formed_whatever_the_names(tmp_path: Path):
+    write(tmp_path / "ctl.yaml", "kind: RouteRule\nmetadata:\n  name: a\x01<&\n")
+    root = ET.fromstring(run(str(tmp_path), "--format", "junit").stdout)
+    assert root.find(".//failure").get("message") == "legacy RouteRule default/a\ufffd<&"
+
+
 def test_junit_to_stdout_and_strict_warnings_are_failures():
     template = f"{LEGACY}/helm/templates/deployment.yaml"
     plain = ET.fromstring(run(template, "--format", "junit").stdout)
     strict = ET.fromstring(run(template, "--format", "junit", "--strict").stdout)
     assert plain.find("testsuite").get("failures") == "0"
+    assert strict.find("testsuite").get("failures") == "1"
     assert [f.get("type") for f in strict.iter("failure")] == ["warning:unparsed-file"]
 
 
@@ -316,6 +328,25 @@ def test_output_file_for_text_and_json(tmp_path: Path):
     result = run(ROUTING, "--format", "json", "-o", str(out))
     assert result.exit_code == 1 and result.stdout == ""
     assert json.loads(out.read_text())["summary"]["legacy"] == 2
+
+
+def test_entries_without_a_file_fit_every_format():
+    """Resources read from a cluster (a later --from-cluster) have no file, line or column."""
+    from istiomigrate.check import CheckResult, LegacyEntry, Location
+
+    entry = LegacyEntry("RouteRule", "config.istio.io/v1alpha2", "prod", "reviews", Location(),
+                        source="cluster", convert="istiomigrate convert --from-cluster")
+    result = CheckResult(sources=["cluster"], legacy=[entry])
+    assert check_output.render(result, "text") == (
+        "cluster: RouteRule prod/reviews (config.istio.io/v1alpha2): "
+        "convert with: istiomigrate convert --from-cluster\n")
+    (legacy,) = json.loads(check_output.render(result, "json"))["legacy"]
+    assert (legacy["file"], legacy["line"], legacy["column"]) == (None, None, None)
+    github = check_output.render(result, "github")
+    assert github.startswith("::error title=Legacy Istio RouteRule::cluster: RouteRule prod/")
+    case = ET.fromstring(check_output.render(result, "junit")).find("testsuite/testcase")
+    assert (case.get("name"), case.get("file"), len(case.findall("failure"))) == (
+        "cluster", None, 1)
 
 
 # --------------------------------------------------------------------------- exit codes
@@ -416,6 +447,42 @@ def _module_command() -> list[str]:
     return [sys.executable, "-m", "istiomigrate"]
 
 
+def test_a_closed_pipe_keeps_the_exit_code(tmp_path: Path):
+    """``check . | head``: more output than a pipe buffer, and a reader that leaves early."""
+    write(tmp_path / "many.yaml", "---\n".join(ROUTE_RULE.replace("reviews", f"r{i}")
+                                               for i in range(2000)))
+    reader = shlex.join([sys.executable, "-c", "import os; os.read(0, 1)"])
+    command = f"{shlex.join(_module_command())} check {tmp_path} | {reader}"
+    done = subprocess.run(["bash", "-c", command + "; exit ${PIPESTATUS[0]}"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
+
+
+class _ClosedPipe:
+    """A stdout whose reader has gone: every write fails with EPIPE."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+def test_broken_pipe_is_handled_without_an_exception(tmp_path, monkeypatch):
+    from istiomigrate import check_command
+
+    with open(tmp_path / "out", "w") as target:
+        monkeypatch.setattr(sys, "stdout", _ClosedPipe(target.fileno()))
+        check_command._write("listing\n", None, fail=None)  # must not raise
+
+
 def test_subprocess_python_m_exit_codes_and_json():
     done = subprocess.run([*_module_command(), "check", f"{LEGACY}/json", "--format", "json"],
                           capture_output=True, text=True, cwd=ROOT, check=False)
@@ -478,3 +545,31 @@ def test_pre_commit_hook_entry_fails_on_a_legacy_file():
         f"{ROUTING}:26:1: DestinationPolicy bookinfo/reviews-cb (config.istio.io/v1alpha2): "
         f"convert with: istiomigrate convert {ROUTING}",
     ]
+
+
+# --------------------------------------------------------------------------- robustness
+
+_FRAGMENTS = ["kind: RouteRule\n", "kind: Ingress\n", "apiVersion: config.istio.io/v1alpha2\n",
+              "metadata:\n", "  name: x\n", "---\n", "{{ .Values.x }}\n", "- kind: List\n",
+              "items:\n", '{"kind": "EgressRule",', "  kubernetes.io/ingress.class: istio\n",
+              "name: istio-proxy\n", "sidecar.istio.io/status: x\n", "\t", ": ", "[", "&a ", "*a\n",
+              "  name: a\x01<&\n"]
+
+
+def test_any_text_gives_a_result_never_an_exception():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from istiomigrate.check import CheckOptions, check_text
+
+    texts = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=8), max_size=25).map("".join)
+
+    @settings(max_examples=300, deadline=None)
+    @given(texts)
+    def run_on(text: str) -> None:
+        result = check_text("f.yaml", text, CheckOptions(injection=True))
+        for fmt in check_output.FORMATS:
+            check_output.render(result, fmt)
+        ET.fromstring(check_output.render(result, "junit"))  # well-formed XML, always
+
+    run_on()

@@ -27,7 +27,7 @@ from istiomigrate.cli import app
 from istiomigrate.convert import Options, convert
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.legacy import SPEC_MODELS
-from istiomigrate.reader import Inventory, LegacyResource, read_paths
+from istiomigrate.reader import ExistingResource, Inventory, LegacyResource, read_paths
 from istiomigrate.verify import compare, explain, verify
 
 settings.register_profile("ci", max_examples=200, deadline=None,
@@ -88,10 +88,18 @@ def service_ref(draw, allow_namespace: bool = True) -> dict:
 
 
 @st.composite
-def match(draw) -> dict | None:
+def source_ref(draw, namespace: str) -> dict:
+    """A source by name, or by FQDN in the rule's own namespace (see test_source_fqdn_...)."""
+    if draw(st.integers(0, 3)) == 0:
+        return {"service": f"{draw(st.sampled_from(SERVICES))}.{namespace}.{DOMAIN}"}
+    return draw(service_ref())
+
+
+@st.composite
+def match(draw, namespace: str) -> dict | None:
     out: dict = {}
     if draw(st.booleans()):
-        source = draw(service_ref())
+        source = draw(source_ref(namespace))
         if draw(st.booleans()):
             source["labels"] = {"version": draw(st.sampled_from(["v1", "v2"]))}
         out["source"] = source
@@ -155,7 +163,7 @@ def route_rule(draw, index: int) -> LegacyResource:
     namespace = draw(st.sampled_from(NAMESPACES))
     spec: dict = {"destination": draw(service_ref()),
                   "precedence": draw(st.integers(min_value=0, max_value=2))}
-    condition = draw(match())
+    condition = draw(match(namespace))
     if condition:
         spec["match"] = condition
     if draw(st.integers(0, 9)) == 0:
@@ -182,10 +190,13 @@ def tcp_rule(draw, index: int) -> LegacyResource:
 
 
 @st.composite
-def destination_policy(draw, index: int) -> LegacyResource:
-    destination = draw(service_ref())
-    if draw(st.booleans()):
-        destination["labels"] = {"version": draw(st.sampled_from(["v1", "v2"]))}
+def destination_policy(draw, index: int, external: list[str]) -> LegacyResource:
+    if external and draw(st.integers(0, 3)) == 0:
+        destination = {"service": draw(st.sampled_from(external))}
+    else:
+        destination = draw(service_ref())
+        if draw(st.booleans()):
+            destination["labels"] = {"version": draw(st.sampled_from(["v1", "v2"]))}
     spec: dict = {"destination": destination}
     if draw(st.integers(0, 4)) == 0:
         spec["source"] = draw(service_ref())
@@ -227,13 +238,26 @@ def external_rule(draw, index: int, host: str) -> LegacyResource:
     return legacy("RouteRule", "default", f"external-{index}", spec)
 
 
+def existing_rule(host: str) -> ExistingResource:
+    """A DestinationRule already in the input: its subset for v3 is reused, nothing conflicts."""
+    data = {"apiVersion": "networking.istio.io/v1alpha3", "kind": "DestinationRule",
+            "metadata": {"name": f"{host}-existing", "namespace": "default"},
+            "spec": {"host": host, "subsets": [{"name": "third", "labels": {"version": "v3"}}]}}
+    ref = SourceRef("DestinationRule", "default", f"{host}-existing")
+    return ExistingResource("DestinationRule", "default", f"{host}-existing", data, None, ref)
+
+
 @st.composite
 def inventories(draw) -> tuple[Inventory, Options]:
     resources = [draw(route_rule(i)) for i in range(draw(st.integers(0, 5)))]
     resources += [draw(tcp_rule(i)) for i in range(draw(st.integers(0, 1)))]
-    resources += [draw(destination_policy(i)) for i in range(draw(st.integers(0, 3)))]
     egress = draw(st.lists(st.sampled_from([*EXTERNAL, "10.1.0.0/16"]), max_size=2, unique=True))
-    resources += [draw(egress_rule(i, s)) for i, s in enumerate(egress)]
+    egress_rules = [draw(egress_rule(i, s)) for i, s in enumerate(egress)]
+    # Policies for external hosts only without TLS origination: see test_external_policy_...
+    plain = [r.spec.destination.service for r in egress_rules if not r.spec.destination.service[
+        0].isdigit() and all(p.protocol != "https" for p in r.spec.ports)]
+    resources += [draw(destination_policy(i, plain)) for i in range(draw(st.integers(0, 3)))]
+    resources += egress_rules
     named = [s for s in egress if s in EXTERNAL and "*" not in s]
     if named and draw(st.booleans()):
         resources.append(draw(external_rule(0, named[0])))
@@ -241,6 +265,8 @@ def inventories(draw) -> tuple[Inventory, Options]:
     for namespace in NAMESPACES:
         for name in draw(st.sets(st.sampled_from(SERVICES))):
             inventory.services[(namespace, name)] = {"app": name}
+    if draw(st.integers(0, 4)) == 0:
+        inventory.existing.append(existing_rule(draw(st.sampled_from(SERVICES))))
     options = Options(target=draw(st.sampled_from(["0.8", "1.0"])))
     return inventory, options
 

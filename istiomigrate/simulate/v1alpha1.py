@@ -131,9 +131,10 @@ def simulate(config: LegacyConfig, request: Request) -> Outcome:
         if egress is None:
             return Outcome(BLOCKED, detail="no EgressRule allows this host and port",
                            involved=tuple(ref(r) for r in config.egress))
-    rules = (config.tcp_rules if request.protocol == TCP else config.http_rules).get(
-        request.host, [])
-    involved = _involved(config, request.host, rules, egress)
+    # Pilot built an external host's routes from the rules for the EgressRule's service.
+    host = egress[2] if egress else request.host
+    rules = (config.tcp_rules if request.protocol == TCP else config.http_rules).get(host, [])
+    involved = _involved(config, host, rules, egress)
     if egress is not None and (egress[1] not in HTTP_EGRESS or request.protocol == TCP):
         return _egress_outcome(config, request, egress, involved)
     for rule in rules:
@@ -148,8 +149,7 @@ def simulate(config: LegacyConfig, request: Request) -> Outcome:
 def _involved(config: LegacyConfig, host: str, rules: list[LegacyResource],
               egress: tuple | None) -> tuple[Ref, ...]:
     refs = [ref(r) for r in rules]
-    policy_host = egress[2] if egress else host
-    refs.extend(ref(p) for p in config.policies.get(policy_host, []))
+    refs.extend(ref(p) for p in config.policies.get(host, []))
     if egress:
         refs.append(ref(egress[0]))
     return tuple(refs)

@@ -1,0 +1,110 @@
+"""Service selectors, read cheaply: only ``metadata.name/namespace`` and ``spec.selector``.
+
+Source matches need the selector of the caller's Service, and a manifest
+tree can hold thousands of Services. Building each as a Python object costs
+as much as everything else the converter does, so the three fields are cut
+out of the text and only those few lines are parsed. Anything unusual
+(flow-style blocks, anchors, tags, templates) falls back to a full parse,
+so the result is always what YAML says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from istiomigrate import yamlload
+
+_UNUSUAL = re.compile(r"[&*!|>]|\{\{|^\s*<<", re.M)
+
+
+def _block(text: str, key: str) -> str | None:
+    """The indented lines under a top-level ``key:``, or None if it is not written that way."""
+    match = re.search(rf"^{key}:[ \t]*(?:#.*)?\r?\n((?:(?:[ \t]+.*|[ \t]*)(?:\r?\n|$))*)",
+                      text, re.M)
+    return match.group(1) if match else None
+
+
+def _child(block: str, key: str) -> tuple[str, str] | None:
+    """(inline value, nested block) of ``key`` at the block's own indentation."""
+    lines = [line for line in block.splitlines() if line.strip() and
+             not line.lstrip().startswith("#")]
+    if not lines:
+        return None
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    for i, line in enumerate(lines):
+        here = len(line) - len(line.lstrip())
+        if here == indent and re.match(rf"\s*{re.escape(key)}\s*:", line):
+            value = line.split(":", 1)[1]
+            nested = []
+            for deeper in lines[i + 1:]:
+                if len(deeper) - len(deeper.lstrip()) <= indent:
+                    break
+                nested.append(deeper)
+            return value, "\n".join(nested)
+    return None
+
+
+_SIMPLE = re.compile(r"""^\s*(?:([A-Za-z0-9][-A-Za-z0-9_./]*)|"([-A-Za-z0-9_./]*)"|'([-A-Za-z0-9_./]*)')\s*$""")
+_PAIR = re.compile(r"""^\s*([A-Za-z0-9][-A-Za-z0-9_./]*)\s*:(.*)$""")
+
+
+def _scalar(value: str) -> str | None:
+    """A plain or simply quoted scalar by regex; anything else through the C loader."""
+    simple = _SIMPLE.match(value)
+    if simple:
+        return next(g for g in simple.groups() if g is not None)
+    loaded = yamlload.load_keeping_text(f"v: {value}") if value.strip() else None
+    return None if not isinstance(loaded, dict) or loaded.get("v") is None else str(loaded["v"])
+
+
+def _mapping(inline: str, nested: str) -> dict | None:
+    """A selector written as ``key: value`` lines; anything else through the C loader."""
+    if not inline.strip() and nested:
+        out = {}
+        for line in nested.splitlines():
+            pair = _PAIR.match(line)
+            value = _SIMPLE.match(pair.group(2)) if pair else None
+            if value is None:
+                break
+            out[pair.group(1)] = next(g for g in value.groups() if g is not None)
+        else:
+            return out
+    return yamlload.load_keeping_text(inline if inline.strip() else nested)
+
+
+def fast_service(text: str) -> tuple[str | None, str | None, dict[str, str] | None] | None:
+    """(name, namespace, selector) from the text of one Service, or None to parse it fully."""
+    meta, spec = _block(text, "metadata"), _block(text, "spec")
+    if meta is None or spec is None or _UNUSUAL.search(meta) or _UNUSUAL.search(spec):
+        return None
+    name, namespace = _child(meta, "name"), _child(meta, "namespace")
+    if name is None:
+        return None
+    selector = _child(spec, "selector")
+    parsed = None
+    if selector is not None:
+        parsed = _mapping(*selector)
+        if parsed is not None and not isinstance(parsed, dict):
+            return None
+    return (_scalar(name[0]), _scalar(namespace[0]) if namespace else None,
+            {str(k): str(v) for k, v in parsed.items()} if parsed else None)
+
+
+def full_service(text: str) -> tuple[str | None, str | None, dict[str, str] | None]:
+    """The same three fields from a full parse, scalars kept as the text written."""
+    data = yamlload.load_keeping_text(text) or {}
+    meta = data.get("metadata") or {}
+    selector = (data.get("spec") or {}).get("selector")
+    return (
+        _text(meta.get("name")),
+        _text(meta.get("namespace")),
+        {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def service_selector(text: str) -> tuple[str | None, str | None, dict[str, str] | None]:
+    return fast_service(text) or full_service(text)
