@@ -49,6 +49,7 @@ MANUAL_INJECTION = "manual-injection"
 # Substrings without which a text cannot hold what we look for; ``in`` on a
 # whole file is much cheaper than splitting it.
 _LEGACY_NEEDLES = (*LEGACY_KINDS, INGRESS_CLASS)
+_FOUND_KINDS = frozenset((*LEGACY_KINDS, "Ingress"))
 _INJECTION_NEEDLES = (SIDECAR_CONTAINER, SIDECAR_STATUS)
 _TEMPLATE = "{{"
 
@@ -170,21 +171,29 @@ def _read_stdin() -> str:
 def check_text(display: str, text: str, options: CheckOptions) -> CheckResult:
     """Check the text of one file. Pure: no I/O, the same text gives the same result."""
     result = CheckResult(sources=[display])
-    needles = _needles(options)
-    if not any(n in text for n in needles):
+    extra = _INJECTION_NEEDLES if options.injection else ()
+    if not any(n in text for n in (*_LEGACY_NEEDLES, _TEMPLATE, *extra)):
         return result
     parse_errors: list[tuple[int, int, str]] = []
     for chunk in scan.split_documents(text):
-        if any(n in chunk.text for n in needles):
+        if _worth_parsing(chunk, options):
             _check_chunk(display, chunk, options, result, parse_errors)
     if parse_errors:
         result.warnings.append(_unparsed_warning(display, parse_errors[0]))
     return result
 
 
-def _needles(options: CheckOptions) -> tuple[str, ...]:
-    extra = _INJECTION_NEEDLES if options.injection else ()
-    return (*_LEGACY_NEEDLES, _TEMPLATE, *extra)
+def _worth_parsing(chunk: scan.Chunk, options: CheckOptions) -> bool:
+    """Whether a document's text can hold what we look for (a superset of the truth).
+
+    Templates are always parsed, so that one which is not YAML gets a warning.
+    """
+    text = chunk.text
+    if _TEMPLATE in text:
+        return True
+    if options.injection and any(n in text for n in _INJECTION_NEEDLES):
+        return True
+    return any(n in text for n in _LEGACY_NEEDLES) and not chunk.kinds().isdisjoint(_FOUND_KINDS)
 
 
 def _check_chunk(
@@ -213,7 +222,7 @@ def _error_position(chunk: scan.Chunk, exc: yaml.YAMLError) -> tuple[int, int, s
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = chunk.line + mark.line if mark is not None else chunk.body_line
     column = mark.column + 1 if mark is not None else 1
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["parse error"])[0]
     return line, column, problem
 
 
@@ -363,7 +372,7 @@ def text_entries(display: str, chunk: scan.Chunk, namespace: str) -> Iterator[Le
     document and for the items of a List.
     """
     text = chunk.text
-    positions = [(k, at) for k, at in scan.kind_positions(text) if k in (*LEGACY_KINDS, "Ingress")]
+    positions = [(k, at) for k, at in scan.kind_positions(text) if k in _FOUND_KINDS]
     for i, (kind, at) in enumerate(positions):
         start = positions[i - 1][1] + 1 if i else 0
         end = positions[i + 1][1] if i + 1 < len(positions) else len(text)

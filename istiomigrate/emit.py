@@ -20,9 +20,9 @@ from istiomigrate.model import Resource
 _RESERVED = re.compile(
     r"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|"
     r"on|On|ON|off|Off|OFF|[-+]?(?:\.inf|\.Inf|\.INF)|\.nan|\.NaN|\.NAN|"
-    r"[-+]?\.?[0-9][0-9a-fA-FxXoO_:.tT +-]*|[-+]?\.[0-9].*|<<|=)$"
+    r"[-+]?\.?[0-9][0-9a-fA-FxXoO_:.tT +-]*|[-+]?\.[0-9].*|<<|=)\Z"
 )
-_SAFE_PLAIN = re.compile(r"^[A-Za-z0-9_/.*$()+-][A-Za-z0-9_/.*$()+ :@=,-]*$")
+_SAFE_PLAIN = re.compile(r"^[A-Za-z0-9_/.*$()+-][A-Za-z0-9_/.*$()+ :@=,-]*\Z")
 # Characters YAML readers refuse or fold even inside double quotes: write them escaped.
 _UNPRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029]")
 
@@ -56,7 +56,7 @@ def _escape(match: re.Match) -> str:
 
 def _word_starting_dash(text: str) -> bool:
     """``-foo`` is a plain string in YAML; ``- foo`` and ``-1`` are not."""
-    return bool(re.match(r"^-[A-Za-z_][A-Za-z0-9_.-]*$", text))
+    return bool(re.match(r"^-[A-Za-z_][A-Za-z0-9_.-]*\Z", text))
 
 
 def _lines(value: object, indent: int, path: str, comments: dict[str, str]) -> Iterable[str]:

@@ -6,7 +6,7 @@ import io
 import json
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -40,6 +40,7 @@ def _read_ruamel(text: str):
 
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(keys, trees, max_size=5))
+@example({"A\n": ["trailing newline"], "k": "A\n"})
 def test_yaml_readers_read_back_what_was_written(spec: dict) -> None:
     text = to_yaml(_resource(spec))
     expected = _resource(spec).document()
