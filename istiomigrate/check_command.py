@@ -29,15 +29,16 @@ def check(
     paths: Annotated[list[str], typer.Argument(
         help="Files or directories of manifests (*.yaml, *.yml, *.json; searched recursively, "
         "symlinks leaving a directory not followed), or - for standard input.",
-        show_default=False)],
+        show_default=False, metavar="PATH...")],
     output_format: Annotated[CheckFormat, typer.Option(
         "--format", "-f",
         help="text: one line per resource on stdout; json: a stable object (docs/check.md); "
         "github: workflow commands that annotate the files of a pull request; "
         "junit: JUnit XML, one testcase per file.")] = CheckFormat.text,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", dir_okay=False, show_default=False,
-        help="Write the listing to this file (atomically) instead of stdout.")] = None,
+        "--output", dir_okay=False, show_default=False,
+        help="Write the listing to this file (atomically) instead of stdout. (No -o: in "
+        "convert, -o names the output format.)")] = None,
     namespace: Annotated[str, typer.Option(
         "--namespace", "-n", help="Namespace of resources that do not name one.")] = "default",
     injection: Annotated[bool, typer.Option(

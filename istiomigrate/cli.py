@@ -52,6 +52,9 @@ class EgressTLS(str, Enum):
     passthrough = "passthrough"
 
 
+_CLUSTER = "Cluster (--from-cluster)"
+
+
 def stderr_console():
     from rich.console import Console
 
@@ -67,17 +70,21 @@ def fail(message: str) -> typer.Exit:
 
 @app.command()
 def convert(
-    paths: Annotated[list[str], typer.Argument(
+    ctx: typer.Context,
+    paths: Annotated[list[str] | None, typer.Argument(
         help="Files or directories of manifests (*.yaml, *.yml, *.json; searched recursively), "
-        "or - for standard input.", show_default=False)],
+        "or - for standard input. Omitted with --from-cluster.", show_default=False)] = None,
     target: Annotated[Target, typer.Option(
         help="Istio version whose v1alpha3 schema the output must satisfy.")] = Target.v10,
-    namespace: Annotated[str, typer.Option(
-        "--namespace", "-n", help="Namespace of resources that do not name one.")] = "default",
+    namespace: Annotated[str | None, typer.Option(
+        "--namespace", "-n", help="Files: namespace of resources that do not name one "
+        "(default: default). --from-cluster: the namespace to migrate (default: the "
+        "context's namespace).", show_default=False)] = None,
     cluster_domain: Annotated[str, typer.Option(
         help="Cluster DNS domain used to resolve short service names.")] = "cluster.local",
-    output: Annotated[OutputFormat, typer.Option(
-        "--output", "-o", help="Format of the converted resources on stdout.")] = OutputFormat.yaml,
+    output: Annotated[OutputFormat | None, typer.Option(
+        "--output", "-o", help="Format of the converted resources on stdout (default: yaml). "
+        "--from-cluster prints the plan unless -o is given.", show_default=False)] = None,
     egress_tls: Annotated[EgressTLS, typer.Option(
         help="EgressRule ports of protocol https: 'originate' keeps apps that speak plain HTTP "
         "working (the sidecar originates TLS); 'passthrough' emits HTTPS ports for apps that "
@@ -89,15 +96,44 @@ def convert(
         dir_okay=False)] = None,
     output_dir: Annotated[Path | None, typer.Option(
         help="Mirror the input tree under this directory, legacy documents replaced by their "
-        "conversions; every other byte kept.", show_default=False, file_okay=False)] = None,
+        "conversions; every other byte kept. --from-cluster: one YAML file per resource, "
+        "<kind>-<name>.yaml in a directory per namespace.", show_default=False, file_okay=False)] = None,
     in_place: Annotated[bool, typer.Option(
         "--in-place", help="Rewrite the input files (atomically). Refused when there are "
         "error findings, unless --allow-lossy.")] = False,
     allow_lossy: Annotated[bool, typer.Option(
-        "--allow-lossy", help="Write in place even with error findings.")] = False,
+        "--allow-lossy", help="Write in place (--in-place) or apply (--apply) even with error "
+        "findings.")] = False,
     diff: Annotated[bool, typer.Option(
         "--diff", help="Print a unified diff of every file the conversion changes "
         "(on stdout; alone, it writes nothing).")] = False,
+    from_cluster: Annotated[bool, typer.Option(
+        "--from-cluster", help="Read the legacy resources from a live cluster instead of "
+        "files, and print the plan: what would be created, updated or left unchanged. "
+        "A dry run: nothing is written without --apply.", rich_help_panel=_CLUSTER)] = False,
+    kubeconfig: Annotated[Path | None, typer.Option(
+        help="Kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster "
+        "config).", show_default=False, dir_okay=False, rich_help_panel=_CLUSTER)] = None,
+    context: Annotated[str | None, typer.Option(
+        help="Kubeconfig context (default: the current context).", show_default=False,
+        rich_help_panel=_CLUSTER)] = None,
+    all_namespaces: Annotated[bool, typer.Option(
+        "--all-namespaces", "-A", help="Migrate every namespace, not just one.",
+        rich_help_panel=_CLUSTER)] = False,
+    request_timeout: Annotated[str | None, typer.Option(
+        help="How long to wait for each API request: seconds, or 30s, 1m; 0 waits forever "
+        "(default: 30s).", show_default=False, rich_help_panel=_CLUSTER)] = None,
+    apply: Annotated[bool, typer.Option(
+        "--apply", help="Perform the plan: server dry run of every change, then the creates "
+        "and updates. Refused with error findings unless --allow-lossy.",
+        rich_help_panel=_CLUSTER)] = False,
+    prune_legacy: Annotated[bool, typer.Option(
+        "--prune-legacy", help="With --apply, once every write succeeded: back up the legacy "
+        "resources converted, then delete them.", rich_help_panel=_CLUSTER)] = False,
+    backup_dir: Annotated[Path | None, typer.Option(
+        help="Where --prune-legacy writes legacy-backup.yaml (default: "
+        "./istiomigrate-backup-<UTC time>).", show_default=False, file_okay=False,
+        rich_help_panel=_CLUSTER)] = None,
 ) -> None:
     """Convert legacy routing resources to v1alpha3.
 
@@ -105,12 +141,35 @@ def convert(
     --in-place, files are rewritten where the legacy documents were. Documents
     that are not legacy Istio routing resources are passed over; Services are
     read to resolve source matches. The report of findings goes to standard
-    error (or --report-file).
+    error (or --report-file). With --from-cluster, the resources are read from
+    a cluster and a plan is printed; --apply performs it (docs/cluster.md).
     """
-    from istiomigrate import emit, pipeline, reader
+    from istiomigrate import cluster, emit, pipeline, reader
     from istiomigrate.convert import Options
     from istiomigrate.progress import Progress
 
+    cluster_args = cluster.ClusterArgs(
+        kubeconfig, context, namespace, all_namespaces, request_timeout,
+        output.value if output else None, output_dir, apply, prune_legacy, backup_dir,
+        allow_lossy)
+    problem = cluster.usage_error(from_cluster, paths, cluster_args, in_place, diff)
+    if problem:
+        raise fail(problem)
+    if from_cluster:
+        options = Options(target=target.value, cluster_domain=cluster_domain,
+                          egress_tls=egress_tls.value)
+        try:
+            code = cluster.run(cluster_args, options,
+                               lambda report: write_report(report, report_format, report_file))
+        except (cluster.ClusterError, InputError) as exc:
+            raise fail(str(exc)) from None
+        raise typer.Exit(code)
+    if not paths:  # required without --from-cluster: typer's own "Missing argument" error
+        param = next(p for p in ctx.command.params if p.name == "paths")
+        param.required = True
+        param.process_value(ctx, None)
+    namespace = namespace or "default"
+    output = output or OutputFormat.yaml
     if output_dir is not None and in_place:
         raise fail("--output-dir and --in-place exclude each other")
     options = Options(target=target.value, cluster_domain=cluster_domain,

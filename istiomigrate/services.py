@@ -44,7 +44,8 @@ def _child(block: str, key: str) -> tuple[str, str] | None:
     return None
 
 
-_SIMPLE = re.compile(r"""^\s*(?:([A-Za-z0-9][-A-Za-z0-9_./]*)|"([-A-Za-z0-9_./]*)"|'([-A-Za-z0-9_./]*)')\s*$""")
+_WORD = r"[-A-Za-z0-9_./]*"
+_SIMPLE = re.compile(rf"""^\s*(?:([A-Za-z0-9]{_WORD})|"({_WORD})"|'({_WORD})')\s*\Z""")
 _PAIR = re.compile(r"""^\s*([A-Za-z0-9][-A-Za-z0-9_./]*)\s*:(.*)$""")
 
 

@@ -27,6 +27,11 @@ class VerifyFormat(str, Enum):
     json = "json"
 
 
+class EgressTLS(str, Enum):
+    originate = "originate"
+    passthrough = "passthrough"
+
+
 def verify(
     paths: Annotated[list[str], typer.Argument(
         help="Legacy manifests (files, directories, or - for standard input).",
@@ -43,11 +48,15 @@ def verify(
     max_requests: Annotated[int, typer.Option(
         help="At most this many requests per host (a deterministic sample beyond).",
         min=1)] = 2000,
+    egress_tls: Annotated[EgressTLS, typer.Option(
+        help="The --egress-tls the conversion used, so that the differences it intended are "
+        "marked as explained.")] = EgressTLS.originate,
 ) -> None:
     """Simulate both configs on requests derived from them; print every request routed
     differently (the request, both outcomes, the resources involved)."""
     from istiomigrate import reader
     from istiomigrate import verify as verifying
+    from istiomigrate.convert import Options
 
     try:
         inventory = reader.read_paths(paths, default_namespace=namespace)
@@ -55,7 +64,9 @@ def verify(
     except InputError as exc:
         print(f"istiomigrate: error: {exc}", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE) from None
-    findings = _findings(inventory, namespace, cluster_domain)
+    options = Options(cluster_domain=cluster_domain, egress_tls=egress_tls.value,
+                      default_namespace=namespace)
+    findings = _findings(inventory, options)
     result = verifying.compare(inventory, docs, findings, cluster_domain=cluster_domain,
                                default_namespace=namespace, max_per_host=max_requests)
     explained = sum(1 for d in result.differences if d.explained_by)
@@ -73,13 +84,12 @@ def verify(
     raise typer.Exit(EXIT_DIFFERENT if result.differences else EXIT_OK)
 
 
-def _findings(inventory, namespace: str, cluster_domain: str) -> list:
+def _findings(inventory, options) -> list:
     """The converter's findings for this input, to say which differences were intended."""
-    from istiomigrate.convert import Options, convert
+    from istiomigrate.convert import convert
 
     try:
-        conversion = convert(inventory, Options(cluster_domain=cluster_domain,
-                                                default_namespace=namespace))
+        conversion = convert(inventory, options)
     except InputError:
         return list(inventory.findings)
     return [*inventory.findings, *conversion.findings]
@@ -109,6 +119,46 @@ def _networking(data: Any, file: str) -> list[dict]:
         return [d for item in data.get("items") or [] for d in _networking(item, file)]
     if data.get("kind") not in CONVERTED_KINDS:
         return []
-    if not isinstance(data.get("spec"), dict):
-        raise InputError(f"{data.get('kind')}: spec must be a mapping", file=file)
+    problem = shape_problem(data.get("spec"))
+    if problem:
+        name = (data.get("metadata") or {}).get("name", "?")
+        raise InputError(f"{data['kind']} {name}: {problem}", file=file)
     return [data]
+
+
+# Where the simulator walks a v1alpha3 spec: lists of mappings, and mappings.
+_LISTS = {"match", "route", "subsets", "ports", "portLevelSettings"}
+_TOP_LISTS = {"http", "tcp"}  # lists at the top of a spec; ``http`` is a mapping elsewhere
+_MAPS = {"destination", "mirror", "redirect", "rewrite", "retries", "fault", "delay", "abort",
+         "corsPolicy", "trafficPolicy", "connectionPool", "outlierDetection", "loadBalancer",
+         "tls", "headers", "sourceLabels", "labels", "appendHeaders", "percentage"}
+_MATCH_MAPS = {"uri", "method", "authority", "scheme"}  # StringMatch in a match, text elsewhere
+
+
+def shape_problem(spec: Any, path: str = "spec") -> str | None:
+    """The first place where a spec is not the shape the simulator reads, if any.
+
+    Values are not checked (a wrong value is a difference, not bad input);
+    the nesting is, so that a hand-written file fails with a message, not a
+    traceback.
+    """
+    if not isinstance(spec, dict):
+        return f"{path} must be a mapping"
+    for key, value in spec.items():
+        where = f"{path}.{key}"
+        if key in _LISTS or (key in _TOP_LISTS and path == "spec"):
+            if not isinstance(value, list):
+                return f"{where} must be a list"
+            problem = next(filter(None, (shape_problem(item, f"{where}[{i}]")
+                                         for i, item in enumerate(value))), None)
+        elif key in _MAPS or isinstance(value, dict) or (
+                key in _MATCH_MAPS and path.rsplit(".", 1)[-1].startswith("match[")):
+            problem = shape_problem(value, where)
+            if key == "headers" and problem is None:
+                problem = next(filter(None, (shape_problem(v, f"{where}.{k}")
+                                             for k, v in value.items())), None)
+        else:
+            continue
+        if problem:
+            return problem
+    return None

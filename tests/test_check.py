@@ -325,7 +325,7 @@ def test_junit_to_stdout_and_strict_warnings_are_failures():
 
 def test_output_file_for_text_and_json(tmp_path: Path):
     out = tmp_path / "listing.json"
-    result = run(ROUTING, "--format", "json", "-o", str(out))
+    result = run(ROUTING, "--format", "json", "--output", str(out))
     assert result.exit_code == 1 and result.stdout == ""
     assert json.loads(out.read_text())["summary"]["legacy"] == 2
 

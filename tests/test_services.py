@@ -13,7 +13,8 @@ SERVICES = {
              "spec:\n  selector:\n    app: web\n    tier: front\n  ports:\n  - port: 80\n",
     "quoted-and-comments": "apiVersion: v1\nkind: Service\nmetadata:  # meta\n"
                            "  labels:\n    name: not-this\n  name: \"web\"\n"
-                           "spec:\n  # the pods\n  selector:\n    app: 'web'\n    version: \"1.0\"\n",
+                           "spec:\n  # the pods\n  selector:\n    app: 'web'\n"
+                           "    version: \"1.0\"\n",
     "four-spaces": "apiVersion: v1\nkind: Service\nmetadata:\n    name: api\n"
                    "    namespace: core\nspec:\n    ports:\n    -   port: 80\n"
                    "    selector:\n        app: api\n",

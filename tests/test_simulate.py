@@ -361,3 +361,11 @@ def test_generation_is_bounded_and_deterministic() -> None:
     first = generate.generate(legacy, v1alpha3.index([]), max_per_host=50)
     assert len(first) == 50
     assert first == generate.generate(legacy, v1alpha3.index([]), max_per_host=50)
+
+
+def test_destination_order_does_not_matter() -> None:
+    legacy = [res("RouteRule", "r", {"destination": {"name": "a"}, "route": [
+        {"labels": {"version": "v1"}, "weight": 80}, {"labels": {"version": "v2"}, "weight": 20}]})]
+    converted = [vs([{"route": [to("two", weight=20), to("one", weight=80)]}]), DR]
+    request = Request.http(A, EXTERNAL)
+    assert old(legacy, request) == new(converted, request)

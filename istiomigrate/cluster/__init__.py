@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from istiomigrate.cluster.plan import Plan
     from istiomigrate.cluster.read import Snapshot
     from istiomigrate.convert import Options
-    from istiomigrate.pipeline import Result
     from istiomigrate.report import Report
 
 DEFAULT_TIMEOUT = "30s"
@@ -118,7 +117,7 @@ def run(args: ClusterArgs, options: Options, write_report: Callable[[Report], No
     (exit 2) when the cluster cannot be read or refuses a write.
     """
     from istiomigrate import pipeline
-    from istiomigrate.cluster import client, plan, read
+    from istiomigrate.cluster import client, plan
 
     timeout = request_timeout(args.request_timeout)
     conn = client.connect(args.kubeconfig, args.context, timeout)
@@ -129,7 +128,7 @@ def run(args: ClusterArgs, options: Options, write_report: Callable[[Report], No
         report = pipeline.build_report(result)
         the_plan = plan.build(result.conversion.resources, snapshot.live,
                               snapshot.inventory.legacy)
-        _show(args, result, the_plan, snapshot, conn.context)
+        _show(args, the_plan, snapshot, conn.context)
         for note in snapshot.notes:
             print(f"istiomigrate: note: {note}", file=sys.stderr)
         write_report(report)
@@ -150,13 +149,12 @@ def _read(conn: Connection, namespace: str, all_namespaces: bool, cluster_domain
                                  on_page=bar.advance)
 
 
-def _show(args: ClusterArgs, result: Result, the_plan: Plan, snapshot: Snapshot,
-          context: str) -> None:
+def _show(args: ClusterArgs, the_plan: Plan, snapshot: Snapshot, context: str) -> None:
     """stdout: the resources (-o) or the plan; --output-dir: one file per resource."""
     from istiomigrate import emit
     from istiomigrate.cluster import plan
 
-    resources = result.conversion.resources
+    resources = the_plan.resources
     if args.output == "json":
         sys.stdout.write(emit.json_stream(resources))
     elif args.output == "yaml":

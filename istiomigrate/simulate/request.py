@@ -54,7 +54,7 @@ class Ref(NamedTuple):
         return f"{self.kind} {self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Caller:
     """Who sends the request: its pod labels and the services that select it.
 
@@ -82,7 +82,7 @@ class Caller:
                 "services": sorted(self.services)}
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Request:
     """One request: destination host (FQDN; empty for a TCP connection to a bare address)."""
 
@@ -136,7 +136,7 @@ class Request:
         return out
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Destination:
     """Where a share of the traffic goes: host, the pod labels it may reach, its policy."""
 
@@ -252,7 +252,8 @@ def weighted(entries: Iterable[tuple[str, Labels, int, Policy]]) -> tuple[Destin
     if len(merged) == 1:
         (key, slot), = merged.items()
         merged = {key: [100, slot[1]]}
-    return tuple(sorted(Destination(h, lab, w, p) for (h, lab), (w, p) in merged.items()))
+    out = [Destination(h, lab, w, p) for (h, lab), (w, p) in merged.items()]
+    return tuple(sorted(out, key=lambda d: (d.host, sorted(d.labels))))  # sets do not sort
 
 
 # --- matching, as Envoy did it for both APIs -------------------------------------------------

@@ -1,0 +1,194 @@
+"""Read step for a cluster: list what the converter needs into an ``Inventory``.
+
+What ``-n NS`` reads, and why (also in docs/cluster.md):
+
+* v1alpha3 resources and Services are read from all namespaces: a conversion must merge
+  into an existing VirtualService or DestinationRule for its host wherever it lives, and
+  ``match.source.name`` may name a Service of any namespace;
+* legacy resources are read from all namespaces too, then selected: those of NS, plus the
+  RouteRules and DestinationPolicies of other namespaces whose destination is a service of
+  NS or a host that a resource of NS targets. Pilot merged the rules of every namespace for
+  a host and v1alpha3 wants one VirtualService per host, so converting only some of them
+  would write a VirtualService that drops the others' routes;
+* when listing all namespaces is forbidden, the selected namespace is read alone, and a
+  note says what cannot be seen.
+
+``-A`` reads and converts everything. Every resource read gets the source label
+``cluster:<context>`` in place of a file name, so findings and route comments say where
+they came from.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from istiomigrate.cluster import ClusterError
+from istiomigrate.cluster.client import LEGACY, NETWORKING, SERVICES, Connection, Kind
+from istiomigrate.errors import InputError
+from istiomigrate.findings import Finding, SourceRef
+from istiomigrate.reader import ExistingResource, Inventory, LegacyResource, parse_legacy
+from istiomigrate.resolve import destination_host
+
+Key = tuple[str, str, str]  # (kind, namespace, name)
+
+
+@dataclass
+class Snapshot:
+    """What was read: the inventory to convert, the live v1alpha3 objects, notes for stderr."""
+
+    inventory: Inventory
+    live: dict[Key, dict] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    scope: str = ""
+
+
+@dataclass
+class _Reader:
+    conn: Connection
+    namespace: str | None  # None: -A
+    on_page: Callable[[str], None]
+    notes: list[str]
+
+    def objects(self, kind: Kind, consequence: str) -> Iterator[dict]:
+        """Every object of ``kind`` this run may need (see the module docstring)."""
+        if self.namespace is None:
+            yield from self._list(kind, None)
+            return
+        yielded = 0
+        try:
+            for obj in self._list(kind, None):
+                yielded += 1
+                yield obj
+        except ClusterError as exc:
+            if exc.status != 403 or yielded:
+                raise
+            self.notes.append(f"listing {kind.qualified} in all namespaces is forbidden: read "
+                              f"namespace {self.namespace} only; {consequence}")
+            yield from self._list(kind, self.namespace)
+
+    def _list(self, kind: Kind, namespace: str | None) -> Iterator[dict]:
+        for page in self.conn.pages(kind, namespace):
+            self.on_page(f"{kind.plural} {namespace or 'all namespaces'}")
+            yield from page
+
+
+def read_cluster(conn: Connection, namespace: str, all_namespaces: bool, cluster_domain: str,
+                 on_page: Callable[[str], None] = lambda _: None) -> Snapshot:
+    """List services, v1alpha3 and legacy resources into an inventory (module docstring)."""
+    selected = None if all_namespaces else namespace
+    reader = _Reader(conn, selected, on_page, [])
+    label = f"cluster:{conn.context}"
+    inventory = Inventory()
+    snapshot = Snapshot(inventory, notes=reader.notes, scope=describe_scope(selected))
+    _read_services(reader, inventory)
+    _read_existing(reader, snapshot, label)
+    parsed = _read_legacy(reader, inventory, label)
+    for resource, findings in select(parsed, selected, cluster_domain):
+        inventory.legacy.append(resource)
+        inventory.findings.extend(findings)
+    return snapshot
+
+
+def describe_scope(namespace: str | None) -> str:
+    if namespace is None:
+        return "all namespaces"
+    return (f"namespace {namespace} (and the legacy rules of other namespaces for the same "
+            "hosts)")
+
+
+def _read_services(reader: _Reader, inventory: Inventory) -> None:
+    for obj in reader.objects(SERVICES, "source matches on services of other namespaces "
+                              "are guessed (IM204)"):
+        meta = obj.get("metadata") or {}
+        selector = (obj.get("spec") or {}).get("selector")
+        if isinstance(selector, dict) and selector:
+            key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+            inventory.services[key] = {str(k): str(v) for k, v in selector.items()}
+
+
+def _read_existing(reader: _Reader, snapshot: Snapshot, label: str) -> None:
+    for kind in NETWORKING:
+        try:
+            for obj in reader.objects(kind, "existing v1alpha3 resources of other namespaces "
+                                      "are not merged into"):
+                meta = obj.get("metadata") or {}
+                ns, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+                ref = SourceRef(kind.kind, ns, name, label)
+                snapshot.inventory.existing.append(
+                    ExistingResource(kind.kind, ns, name, obj, None, ref))
+                snapshot.live[(kind.kind, ns, name)] = copy.deepcopy(obj)
+        except ClusterError as exc:
+            if exc.status != 404:
+                raise
+            snapshot.notes.append(f"{kind.qualified} is not installed in the cluster: "
+                                  "install Istio's v1alpha3 CRDs before --apply")
+
+
+def _read_legacy(reader: _Reader, inventory: Inventory, label: str
+                 ) -> list[tuple[LegacyResource, list[Finding]]]:
+    """Parse every legacy object read; a kind whose CRD is missing is IM106 and none."""
+    parsed: list[tuple[LegacyResource, list[Finding]]] = []
+    for kind in LEGACY:
+        try:
+            for obj in reader.objects(kind, "rules of other namespaces for its hosts are not "
+                                      "seen, and their routes would be missing"):
+                item = _parse(obj, kind, label, reader)
+                if item is not None:
+                    parsed.append(item)
+        except ClusterError as exc:
+            if exc.status != 404:
+                raise
+            inventory.findings.append(Finding(
+                "IM106", f"{kind.qualified} is not installed in the cluster (context "
+                f"{reader.conn.context}): no {kind.kind} to convert"))
+    return parsed
+
+
+def _parse(obj: dict, kind: Kind, label: str, reader: _Reader
+           ) -> tuple[LegacyResource, list[Finding]] | None:
+    """Validate one object; a broken one outside the selected namespace is only noted."""
+    meta = obj.get("metadata") or {}
+    ns, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+    scratch = Inventory()
+    try:
+        resource = parse_legacy(obj, SourceRef(kind.kind, ns, name, label), None, None, scratch)
+    except InputError as exc:
+        if reader.namespace is None or ns == reader.namespace:
+            raise
+        reader.notes.append(f"skipped {kind.kind} {ns}/{name} (namespace not selected): "
+                            f"{exc.message}")
+        return None
+    return resource, scratch.findings
+
+
+def select(parsed: list[tuple[LegacyResource, list[Finding]]], namespace: str | None,
+           cluster_domain: str) -> list[tuple[LegacyResource, list[Finding]]]:
+    """The legacy resources to convert for ``-n namespace`` (all for ``-A``).
+
+    Those of the namespace; and routing rules and policies elsewhere whose destination is
+    a service of the namespace or a host that one of the namespace's resources targets.
+    """
+    if namespace is None:
+        return parsed
+    hosts = {h.fqdn for r, _ in parsed if r.namespace == namespace
+             for h in [_host(r, cluster_domain)] if h is not None}
+
+    def wanted(resource: LegacyResource) -> bool:
+        if resource.namespace == namespace:
+            return True
+        host = _host(resource, cluster_domain)
+        return host is not None and (host.namespace == namespace or host.fqdn in hosts)
+
+    return [item for item in parsed if wanted(item[0])]
+
+
+def _host(resource: LegacyResource, cluster_domain: str):
+    """The destination host of a RouteRule or DestinationPolicy; None for egress or broken."""
+    if resource.kind == "EgressRule":
+        return None
+    try:
+        return destination_host(resource, cluster_domain)
+    except InputError:
+        return None  # reported by the conversion if the resource is converted
