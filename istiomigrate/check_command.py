@@ -29,7 +29,7 @@ def check(
     paths: Annotated[list[str], typer.Argument(
         help="Files or directories of manifests (*.yaml, *.yml, *.json; searched recursively, "
         "symlinks leaving a directory not followed), or - for standard input.",
-        show_default=False, metavar="PATH...")],
+        show_default=False, metavar="PATH")],
     output_format: Annotated[CheckFormat, typer.Option(
         "--format", "-f",
         help="text: one line per resource on stdout; json: a stable object (docs/check.md); "

@@ -97,7 +97,8 @@ def convert(
     output_dir: Annotated[Path | None, typer.Option(
         help="Mirror the input tree under this directory, legacy documents replaced by their "
         "conversions; every other byte kept. --from-cluster: one YAML file per resource, "
-        "<kind>-<name>.yaml in a directory per namespace.", show_default=False, file_okay=False)] = None,
+        "<kind>-<name>.yaml in a directory per namespace.", show_default=False,
+        file_okay=False)] = None,
     in_place: Annotated[bool, typer.Option(
         "--in-place", help="Rewrite the input files (atomically). Refused when there are "
         "error findings, unless --allow-lossy.")] = False,

@@ -8,7 +8,6 @@ errors can point at it.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -23,10 +22,16 @@ from istiomigrate import yamlload
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.legacy import SPEC_MODELS
-from istiomigrate.scan import LEGACY_KINDS, V1ALPHA3_KINDS, Chunk, split_documents
+from istiomigrate.scan import (
+    LEGACY_KINDS,
+    V1ALPHA3_KINDS,
+    Chunk,
+    read_text,
+    split_documents,
+    walk_manifests,
+)
 from istiomigrate.services import service_selector
 
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # A core Service written as one block-style document: its selector is read from text.
 _PLAIN_SERVICE = re.compile(r"^apiVersion:[ \t]*v1[ \t]*\r?$(?s:.*)^kind:[ \t]*Service[ \t]*\r?$|"
                             r"^kind:[ \t]*Service[ \t]*\r?$(?s:.*)^apiVersion:[ \t]*v1[ \t]*\r?$",
@@ -116,45 +121,11 @@ def iter_sources(paths: Iterable[str]) -> Iterator[SourceFile]:
         path = Path(given)
         if path.is_dir():
             for found in walk_manifests(path):
-                yield _source(str(found), found, _read_text(found), root=path)
+                yield _source(str(found), found, read_text(found), root=path)
         elif path.exists():
-            yield _source(given, path, _read_text(path))
+            yield _source(given, path, read_text(path))
         else:
             raise InputError("no such file or directory", file=given)
-
-
-def walk_manifests(root: Path) -> list[Path]:
-    """Manifest files under ``root``, sorted; symlinks leaving ``root`` are not followed."""
-    resolved_root = root.resolve()
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and _inside(here / d, resolved_root)
-        )
-        for name in sorted(filenames):
-            candidate = here / name
-            if name.endswith(MANIFEST_SUFFIXES) and _inside(candidate, resolved_root):
-                found.append(candidate)
-    return found
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_text(path: Path) -> str:
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
-    except OSError as exc:
-        raise InputError(exc.strerror or str(exc), file=str(path)) from None
 
 
 def _source(display: str, path: Path | None, text: str, root: Path | None = None) -> SourceFile:

@@ -98,9 +98,9 @@ def line_and_column(text: str, offset: int, first_line: int = 1) -> tuple[int, i
     return line, offset - text.rfind("\n", 0, offset)
 
 
-# File discovery and reading live here too (not only in reader.py) because
-# reader imports pydantic and the legacy models, which the light ``check``
-# command must not pay for. Same rules as reader.walk_manifests/_read_text.
+# File discovery and reading live here, not in reader.py, because reader
+# imports pydantic and the legacy models, which the light ``check`` command
+# must not pay for.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 

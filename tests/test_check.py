@@ -22,7 +22,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from istiomigrate import check_output, scan
+from istiomigrate import check_output
 from istiomigrate.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,18 +192,6 @@ def test_symlinks_leaving_the_root_are_not_followed(tmp_path: Path):
     (tree / "alias").symlink_to(inside.parent, target_is_directory=True)
     files = {Path(e["file"]).relative_to(tree).as_posix() for e in as_json(str(tree))["legacy"]}
     assert files == {"real/rr.yaml", "alias/rr.yaml"}
-
-
-def test_file_discovery_matches_the_readers(tmp_path: Path):
-    """scan.walk_manifests mirrors reader.walk_manifests (kept apart to keep check light)."""
-    from istiomigrate import reader
-
-    write(tmp_path / "a" / "x.yaml", "")
-    write(tmp_path / "a" / "y.txt", "")
-    write(tmp_path / ".hidden" / "z.yml", "")
-    write(tmp_path / "b.json", "{}")
-    (tmp_path / "c.yml").symlink_to(tmp_path / "a" / "x.yaml")
-    assert scan.walk_manifests(tmp_path) == reader.walk_manifests(tmp_path)
 
 
 # --------------------------------------------------------------------------- formats
