@@ -52,9 +52,6 @@ class EgressTLS(str, Enum):
     passthrough = "passthrough"
 
 
-_CLUSTER = "Cluster (--from-cluster)"
-
-
 def stderr_console():
     from rich.console import Console
 
@@ -89,6 +86,12 @@ def convert(
         help="EgressRule ports of protocol https: 'originate' keeps apps that speak plain HTTP "
         "working (the sidecar originates TLS); 'passthrough' emits HTTPS ports for apps that "
         "speak TLS themselves.")] = EgressTLS.originate,
+    ingress_gateway_selector: Annotated[str, typer.Option(
+        help="Kubernetes Ingresses of class istio: pod labels of the ingress gateway that "
+        "serves them (key=value[,key=value]).")] = "istio=ingressgateway",
+    ingress_gateway_namespace: Annotated[str, typer.Option(
+        help="Kubernetes Ingresses of class istio: namespace of the ingress gateway, where "
+        "their Gateway is written.")] = "istio-system",
     report_format: Annotated[ReportFormat, typer.Option(
         help="Format of the report of findings.")] = ReportFormat.text,
     report_file: Annotated[Path | None, typer.Option(
@@ -111,30 +114,33 @@ def convert(
     from_cluster: Annotated[bool, typer.Option(
         "--from-cluster", help="Read the legacy resources from a live cluster instead of "
         "files, and print the plan: what would be created, updated or left unchanged. "
-        "A dry run: nothing is written without --apply.", rich_help_panel=_CLUSTER)] = False,
+        "A dry run: nothing is written without --apply.",
+        rich_help_panel="Cluster (--from-cluster)")] = False,
     kubeconfig: Annotated[Path | None, typer.Option(
         help="Kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster "
-        "config).", show_default=False, dir_okay=False, rich_help_panel=_CLUSTER)] = None,
+        "config).", show_default=False, dir_okay=False,
+        rich_help_panel="Cluster (--from-cluster)")] = None,
     context: Annotated[str | None, typer.Option(
         help="Kubeconfig context (default: the current context).", show_default=False,
-        rich_help_panel=_CLUSTER)] = None,
+        rich_help_panel="Cluster (--from-cluster)")] = None,
     all_namespaces: Annotated[bool, typer.Option(
         "--all-namespaces", "-A", help="Migrate every namespace, not just one.",
-        rich_help_panel=_CLUSTER)] = False,
+        rich_help_panel="Cluster (--from-cluster)")] = False,
     request_timeout: Annotated[str | None, typer.Option(
         help="How long to wait for each API request: seconds, or 30s, 1m; 0 waits forever "
-        "(default: 30s).", show_default=False, rich_help_panel=_CLUSTER)] = None,
+        "(default: 30s).", show_default=False, rich_help_panel="Cluster (--from-cluster)")] = None,
     apply: Annotated[bool, typer.Option(
         "--apply", help="Perform the plan: server dry run of every change, then the creates "
         "and updates. Refused with error findings unless --allow-lossy.",
-        rich_help_panel=_CLUSTER)] = False,
+        rich_help_panel="Cluster (--from-cluster)")] = False,
     prune_legacy: Annotated[bool, typer.Option(
         "--prune-legacy", help="With --apply, once every write succeeded: back up the legacy "
-        "resources converted, then delete them.", rich_help_panel=_CLUSTER)] = False,
+        "resources converted, then delete them.",
+        rich_help_panel="Cluster (--from-cluster)")] = False,
     backup_dir: Annotated[Path | None, typer.Option(
         help="Where --prune-legacy writes legacy-backup.yaml (default: "
         "./istiomigrate-backup-<UTC time>).", show_default=False, file_okay=False,
-        rich_help_panel=_CLUSTER)] = None,
+        rich_help_panel="Cluster (--from-cluster)")] = None,
 ) -> None:
     """Convert legacy routing resources to v1alpha3.
 
@@ -150,15 +156,17 @@ def convert(
     from istiomigrate.progress import Progress
 
     cluster_args = cluster.ClusterArgs(
-        kubeconfig, context, namespace, all_namespaces, request_timeout,
-        output.value if output else None, output_dir, apply, prune_legacy, backup_dir,
-        allow_lossy)
+        kubeconfig=kubeconfig, context=context, namespace=namespace,
+        all_namespaces=all_namespaces, request_timeout=request_timeout,
+        output=output.value if output else None, output_dir=output_dir, apply=apply,
+        prune_legacy=prune_legacy, backup_dir=backup_dir, allow_lossy=allow_lossy)
     problem = cluster.usage_error(from_cluster, paths, cluster_args, in_place, diff)
     if problem:
         raise fail(problem)
+    ingress = _ingress_options(ingress_gateway_selector, ingress_gateway_namespace)
     if from_cluster:
         options = Options(target=target.value, cluster_domain=cluster_domain,
-                          egress_tls=egress_tls.value)
+                          egress_tls=egress_tls.value, **ingress)
         try:
             code = cluster.run(cluster_args, options,
                                lambda report: write_report(report, report_format, report_file))
@@ -169,12 +177,12 @@ def convert(
         param = next(p for p in ctx.command.params if p.name == "paths")
         param.required = True
         param.process_value(ctx, None)
-    namespace = namespace or "default"
-    output = output or OutputFormat.yaml
+    namespace = "default" if namespace is None else namespace
+    output = OutputFormat.yaml if output is None else output
     if output_dir is not None and in_place:
         raise fail("--output-dir and --in-place exclude each other")
     options = Options(target=target.value, cluster_domain=cluster_domain,
-                      egress_tls=egress_tls.value, default_namespace=namespace)
+                      egress_tls=egress_tls.value, default_namespace=namespace, **ingress)
     try:
         with Progress("reading") as bar:
             inventory = reader.read_paths(paths, namespace, on_file=bar.advance)
@@ -191,6 +199,20 @@ def convert(
         raise fail(str(exc)) from None
     write_report(report, report_format, report_file)
     raise typer.Exit(EXIT_FINDINGS if report.has_errors else EXIT_OK)
+
+
+def _ingress_options(selector: str, namespace: str) -> dict:
+    """``key=value[,key=value]`` and a namespace, as Options fields; bad input exits 2."""
+    import re
+
+    label = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_./]*)=([-A-Za-z0-9_.]*)$")
+    pairs = [label.match(part.strip()) for part in selector.split(",")]
+    if not all(pairs):
+        raise fail(f"--ingress-gateway-selector {selector!r}: expected key=value[,key=value]")
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace):
+        raise fail(f"--ingress-gateway-namespace {namespace!r} is not a namespace name")
+    return {"ingress_gateway_selector": tuple((m.group(1), m.group(2)) for m in pairs if m),
+            "ingress_gateway_namespace": namespace}
 
 
 def _write_files(result, paths: list[str], output_dir: Path | None, in_place: bool,

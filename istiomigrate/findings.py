@@ -67,6 +67,8 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM105", I, "egress HTTPS port kept as TLS passthrough"),
     Code("IM106", I, "legacy CRD not installed in the cluster"),
     Code("IM107", I, "resource placed in the destination's namespace"),
+    Code("IM108", I, "Ingress without an ingress class left alone (Istio's default ignored it)"),
+    Code("IM109", I, "Ingress default backend converted to the last route for any host"),
     # 2xx: warnings, the output routes as before but something changed or is suspicious.
     Code("IM201", W, "label value was not a string"),
     Code("IM202", W, "equal precedence with overlapping matches"),
@@ -81,6 +83,11 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM211", W, "file could not be parsed as YAML and was left untouched"),
     Code("IM212", W, "field ignored by Pilot"),
     Code("IM213", W, "source service matched by its pods' labels in every namespace"),
+    Code("IM214", W, "EgressRule for a host another EgressRule already opened; not applied"),
+    Code("IM215", W, "Ingress annotation had no effect in Istio; not converted"),
+    Code("IM216", W, "Ingress TLS served with the ingress gateway's one mounted certificate"),
+    Code("IM217", W, "identical Ingress paths for one host; the order is fixed by namespace/name"),
+    Code("IM218", W, "Ingress path ignored by Pilot (Service port missing or not HTTP); dropped"),
     # 3xx: errors, the output applied as is does not do what the legacy config did.
     Code("IM301", E, "UDP match cannot be expressed in v1alpha3"),
     Code("IM302", E, "custom timeout/retry policy cannot be expressed"),
@@ -89,6 +96,8 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM305", E, "source-selected DestinationPolicy cannot be expressed; not applied"),
     Code("IM306", E, "custom load balancer or circuit breaker cannot be expressed"),
     Code("IM307", E, "output failed schema validation (a bug in istiomigrate)"),
+    Code("IM308", E, "Ingress servicePort name not resolved; destination written without port"),
+    Code("IM309", E, "RouteRules of an Ingress backend no longer apply to its ingress traffic"),
 )
 
 

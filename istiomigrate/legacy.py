@@ -104,6 +104,15 @@ class MatchCondition(_Proto):
     udp: L4MatchAttributes | None = None
     request: MatchRequest | None = None
 
+    @field_validator("source")
+    @classmethod
+    def _named_source(cls, source: IstioService | None) -> IstioService | None:
+        """Pilot's ValidateIstioService: a source is a service; labels alone were rejected."""
+        if source is not None and not (source.name or source.service):
+            raise ValueError("match.source needs a name or a service (Pilot 0.8 rejected a "
+                             "source given by labels alone)")
+        return source
+
 
 class DestinationWeight(_Proto):
     destination: IstioService | None = None

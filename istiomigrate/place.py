@@ -10,6 +10,8 @@ shows the migration and nothing else.
   order), else next to its VirtualService, else next to the ServiceEntry
   whose TLS it originates.
 - A ServiceEntry replaces its EgressRule.
+- From Ingresses of class istio: the Gateway goes where the first of them was (in file
+  order), each VirtualService where the first Ingress for its host was (namespace/name).
 - A resource merged into an existing v1alpha3 resource replaces that one.
 - Every other legacy document becomes a one-line comment saying where it went.
 """
@@ -21,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from istiomigrate.emit import to_yaml
+from istiomigrate.ingress_model import INGRESS_KIND, is_istio_ingress
 from istiomigrate.model import Resource
 from istiomigrate.reader import DocRef, LegacyResource, SourceFile
 from istiomigrate.resolve import precedence_key
@@ -85,6 +88,8 @@ def _anchor(res: Resource, beside: dict[str | None, DocRef], order: dict[str, in
     """Where ``res`` is written (resources come VirtualService first for each host)."""
     if res.merged_into is not None and res.merged_into.doc is not None:
         return res.merged_into.doc
+    if res.legacy and res.legacy[0].kind == INGRESS_KIND:  # already in placement order
+        return next((i.doc for i in res.legacy if i.doc is not None), res.legacy[0].doc)
     if res.kind == "VirtualService":
         rules = [r for r in res.legacy if r.doc is not None]
         return min(rules, key=precedence_key).doc  # type: ignore[return-value]
@@ -155,4 +160,6 @@ def _converted(obj: dict, replaced: set[tuple[str, str, str]]) -> bool:
     if (obj.get("kind"), meta.get("namespace", "default"), meta.get("name")) in replaced:
         return True
     api = str(obj.get("apiVersion") or "")
+    if is_istio_ingress(obj):
+        return True
     return obj.get("kind") in LEGACY_KINDS and (not api or api.startswith("config.istio.io/"))

@@ -21,6 +21,13 @@ from pydantic import ValidationError
 from istiomigrate import yamlload
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
+from istiomigrate.ingress_model import (
+    INGRESS_KIND,
+    ISTIO_CLASS,
+    IngressSpec,
+    ingress_class,
+    is_ingress_api,
+)
 from istiomigrate.legacy import SPEC_MODELS
 from istiomigrate.scan import (
     LEGACY_KINDS,
@@ -30,7 +37,7 @@ from istiomigrate.scan import (
     split_documents,
     walk_manifests,
 )
-from istiomigrate.services import service_selector
+from istiomigrate.services import Port, ServicePorts, service_selector
 
 # A core Service written as one block-style document: its selector is read from text.
 _PLAIN_SERVICE = re.compile(r"^apiVersion:[ \t]*v1[ \t]*\r?$(?s:.*)^kind:[ \t]*Service[ \t]*\r?$|"
@@ -91,6 +98,7 @@ class Inventory:
     existing: list[ExistingResource] = field(default_factory=list)
     ingresses: list[tuple[dict, SourceRef, DocRef | None]] = field(default_factory=list)
     services: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    service_ports: ServicePorts = field(default_factory=ServicePorts)
     findings: list[Finding] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[LegacyResource]:
@@ -140,7 +148,11 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
         if not kinds and "{{" not in chunk.text:
             continue
         if kinds == {"Service"} and _PLAIN_SERVICE.search(chunk.text) and "{{" not in chunk.text:
-            _add_service(inventory, default_namespace, *service_selector(chunk.text))
+            name, namespace, selector = service_selector(chunk.text)
+            _add_service(inventory, default_namespace, name, namespace, selector)
+            if name:  # ports are parsed from the text only if an Ingress needs them
+                inventory.service_ports.add_text((namespace or default_namespace, name),
+                                                 chunk.text)
             continue
         try:
             data = yamlload.load_keeping_text(chunk.text)
@@ -205,14 +217,46 @@ def _classify(
         if isinstance(selector, dict):
             _add_service(inventory, default_namespace, name, namespace,
                          {str(k): str(v) for k, v in selector.items()})
-    elif kind == "Ingress":
+        if name:
+            inventory.service_ports.add((namespace, name), _ports_of(obj))
+    elif kind == INGRESS_KIND:
         inventory.ingresses.append((obj, ref, where))
+        _ingress(obj, ref, where, chunk, inventory)
+
+
+def _ingress(obj: dict, ref: SourceRef, where: DocRef, chunk: Chunk, inventory: Inventory) -> None:
+    """Class istio: a legacy resource. No class: what Istio did depended on the mesh config."""
+    if not is_ingress_api(obj):
+        return
+    found = ingress_class(obj)
+    if found == ISTIO_CLASS:
+        inventory.legacy.append(parse_legacy(obj, ref, where, chunk, inventory))
+    elif found is None:
+        inventory.findings.append(Finding(
+            "IM108", "no kubernetes.io/ingress.class annotation: Istio's default "
+            "ingressControllerMode (STRICT) left it to other controllers; left alone (if your "
+            "mesh config set ingressControllerMode: DEFAULT, Istio served it: annotate it "
+            "kubernetes.io/ingress.class: istio and convert again)", ref))
+
+
+def _ports_of(obj: dict) -> list[Port]:
+    ports = (obj.get("spec") or {}).get("ports") if isinstance(obj.get("spec"), dict) else None
+    out: list[Port] = []
+    for item in ports if isinstance(ports, list) else []:
+        port = item.get("port") if isinstance(item, dict) else None
+        if port is not None and not isinstance(port, bool) and str(port).isdigit():
+            name = item.get("name")
+            out.append((None if name is None else str(name), int(str(port))))
+    return out
 
 
 def _add_service(inventory: Inventory, default_namespace: str, name: str | None,
                  namespace: str | None, selector: dict[str, str] | None) -> None:
     if name and selector:
         inventory.services[(namespace or default_namespace, name)] = selector
+
+
+_MODELS: dict[str, type] = {**SPEC_MODELS, INGRESS_KIND: IngressSpec}
 
 
 def parse_legacy(
@@ -240,14 +284,14 @@ def parse_legacy(
         raise fail("spec must be a mapping", ("spec",))
     context: dict[str, Any] = {}
     try:
-        model = SPEC_MODELS[ref.kind].model_validate(spec, context=context)
+        model = _MODELS[ref.kind].model_validate(spec, context=context)
     except ValidationError as exc:
         err = exc.errors()[0]
         path = ("spec", *err["loc"])
         raise fail(_pydantic_message(err), path) from None
     except ValueError as exc:  # raised by a field validator outside pydantic's wrapping
         raise fail(str(exc), ("spec",)) from None
-    if api != f"{LEGACY_GROUP}/v1alpha2":
+    if api != f"{LEGACY_GROUP}/v1alpha2" and ref.kind in SPEC_MODELS:
         shown = api or "no apiVersion"
         inventory.findings.append(
             Finding("IM101", f"{shown}: read as {LEGACY_GROUP}/v1alpha2 by its kind", ref)

@@ -90,7 +90,7 @@ def _md_escape(text: str) -> str:
 
 
 def _summary_line(report: Report) -> str:
-    return (f"{len(report.outputs)} resources written; {report.count(Severity.ERROR)} errors, "
+    return (f"{len(report.outputs)} resources converted; {report.count(Severity.ERROR)} errors, "
             f"{report.count(Severity.WARNING)} warnings, {report.count(Severity.INFO)} info")
 
 

@@ -67,8 +67,12 @@ def verify(
     options = Options(cluster_domain=cluster_domain, egress_tls=egress_tls.value,
                       default_namespace=namespace)
     findings = _findings(inventory, options)
-    result = verifying.compare(inventory, docs, findings, cluster_domain=cluster_domain,
-                               default_namespace=namespace, max_per_host=max_requests)
+    try:
+        result = verifying.compare(inventory, docs, findings, cluster_domain=cluster_domain,
+                                   default_namespace=namespace, max_per_host=max_requests)
+    except (TypeError, ValueError) as exc:  # a value of the wrong type in a hand-written file
+        print(f"istiomigrate: error: converted config not understood: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE) from None
     explained = sum(1 for d in result.differences if d.explained_by)
     if output_format is VerifyFormat.json:
         json.dump({"requests": result.requests,

@@ -5,6 +5,13 @@ short hosts become FQDNs (resolved against the namespace of the resource
 that holds them), a lone destination without weight gets weight 100, and
 0.8's ``outlierDetection.http`` is flattened. Referencing a subset that no
 DestinationRule defines is a failure here, because Istio answers 503.
+
+VirtualServices bound to gateways (not to ``mesh``) mean something for the
+gateway's workloads, not for sidecars: they are listed under ``gateways``,
+keyed by the selector of the Gateway their reference resolves to (as Pilot
+0.8/1.0 resolved it: a name without a dot is in the VirtualService's
+namespace), with that selector's servers. The key is present only when there
+are gateways.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ def meaning(docs: list[dict], cluster_domain: str = CLUSTER_DOMAIN) -> dict[str,
         ns = doc["metadata"]["namespace"]
         spec = doc["spec"]
         if doc["kind"] == "VirtualService":
+            if "mesh" not in (spec.get("gateways") or ["mesh"]):
+                continue
             for host in spec["hosts"]:
                 entry = hosts.setdefault(fqdn(host, ns), {})
                 entry["namespace"] = ns
@@ -77,7 +86,47 @@ def meaning(docs: list[dict], cluster_domain: str = CLUSTER_DOMAIN) -> dict[str,
                 "location": spec.get("location", "MESH_EXTERNAL"),
                 "resolution": spec.get("resolution", "NONE"),
             }
-    return seconds({"hosts": hosts, "entries": entries})
+    out = {"hosts": hosts, "entries": entries}
+    gateways = _gateways(docs, rules, fqdn, cluster_domain)
+    if gateways:
+        out["gateways"] = gateways
+    return seconds(out)
+
+
+def _gateways(docs: list[dict], rules: dict, fqdn, cluster_domain: str) -> dict[str, dict]:
+    """{selector: {servers: [...], hosts: {host: {namespace, http}}}} of gateways and their VSs."""
+    selectors: dict[str, str] = {}
+    out: dict[str, dict] = {}
+    for doc in docs:
+        if doc["kind"] == "Gateway":
+            meta, spec = doc["metadata"], doc["spec"]
+            key = ",".join(f"{k}={v}" for k, v in sorted(spec.get("selector", {}).items()))
+            selectors[f"{meta['name']}.{meta['namespace']}.svc.{cluster_domain}"] = key
+            entry = out.setdefault(key, {"servers": [], "hosts": {}})
+            for server in spec["servers"]:
+                item = {"port": server["port"]["number"], "protocol": server["port"]["protocol"],
+                        "hosts": sorted(server["hosts"])}
+                if "tls" in server:
+                    item["tls"] = server["tls"]
+                entry["servers"].append(item)
+            entry["servers"].sort(key=lambda s: (s["port"], s["protocol"], s["hosts"]))
+    for doc in docs:
+        if doc["kind"] != "VirtualService":
+            continue
+        ns, spec = doc["metadata"]["namespace"], doc["spec"]
+        for gateway in spec.get("gateways") or []:
+            if gateway == "mesh":
+                continue
+            resolved = gateway if "." in gateway else f"{gateway}.{ns}.svc.{cluster_domain}"
+            key = selectors.get(resolved, f"unresolved {resolved}")
+            entry = out.setdefault(key, {"servers": [], "hosts": {}})
+            for host in spec["hosts"]:
+                item = entry["hosts"].setdefault(fqdn(host, ns), {})
+                item["namespace"] = ns
+                for section in ("http", "tcp"):
+                    if section in spec:
+                        item[section] = [_route_meaning(r, ns, rules, fqdn) for r in spec[section]]
+    return out
 
 
 def _route_meaning(route: dict, ns: str, rules: dict[str, dict], fqdn) -> dict:

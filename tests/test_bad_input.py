@@ -45,6 +45,8 @@ CASES = {
     "bad-regex": (RULE.format(body="  match:\n    request:\n      headers:\n"
                                    "        cookie: {regex: 'user=(jason'}\n"),
                   1, "spec.match.request.headers.cookie.regex", "regex does not compile"),
+    "source-by-labels-only": (RULE.format(body="  match:\n    source:\n      labels: {app: a}\n"),
+                              11, "spec.match.source", "needs a name or a service"),
     "two-string-matches": (RULE.format(body="  match:\n    request:\n      headers:\n"
                                             "        x: {exact: a, prefix: b}\n"),
                            12, "spec.match.request.headers.x", "only one of exact, prefix, regex"),

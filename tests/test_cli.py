@@ -51,7 +51,7 @@ def test_json_report_names_source_file_and_line() -> None:
         "source": {"kind": "RouteRule", "namespace": "bookinfo", "name": "from-unknown",
                    "file": str(path), "line": 25},
     }]
-    assert report["files"][0]["legacy"] == 3
+    assert report["files"][0]["legacy"] == 2
 
 
 def test_error_findings_exit_1_and_still_print(tmp_path: Path) -> None:

@@ -21,7 +21,10 @@ pytestmark = pytest.mark.skipif(
 
 
 def _expected(case: dict) -> dict:
-    return {"hosts": case.get("hosts", {}), "entries": case.get("entries", {})}
+    out = {"hosts": case.get("hosts", {}), "entries": case.get("entries", {})}
+    if "gateways" in case:  # Ingresses (cases 20 and 21)
+        out["gateways"] = case["gateways"]
+    return out
 
 
 def _inputs(case: dict) -> list:

@@ -100,11 +100,6 @@ def test_source_needs_the_callers_service_and_labels() -> None:
         assert subsets_of(old(rules, Request.http(A, caller))) == [{}]
 
 
-def test_a_source_without_name_never_matches_in_pilot() -> None:
-    rules = [rule("r", match={"source": {"labels": {"app": "x"}}}, version="v2")]
-    assert subsets_of(old(rules, Request.http(A, pod({"app": "x"}, B)))) == [{}]
-
-
 def test_policy_needs_the_exact_label_set() -> None:
     labelled = res("DestinationPolicy", "p", {"destination": {"name": "a", "labels": {
         "version": "v1"}}, "loadBalancing": {"name": "RANDOM"}})

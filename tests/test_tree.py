@@ -100,7 +100,7 @@ def test_placement_and_meaning(tree: Path, tmp_path: Path) -> None:
     reviews = meaning(docs)["hosts"]["reviews.bookinfo.svc.cluster.local"]
     assert [r["route"][0]["labels"] for r in reviews["http"]] == [
         {"version": "v3"}, {"version": "v2"}, {"version": "v1"}]
-    assert reviews["http"][0]["match"] == [{"sourceLabels": {"track": "beta"}}]
+    assert reviews["http"][0]["match"] == [{"headers": {"x-track": {"exact": "beta"}}}]
 
 
 def test_helm_template_is_a_warning_and_the_rest_converts(tree: Path, tmp_path: Path) -> None:

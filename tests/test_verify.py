@@ -20,6 +20,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from istiomigrate.cli import app
@@ -33,7 +34,8 @@ settings.register_profile("ci", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=2000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# Applied to this module's property test only, so other modules keep their own settings.
+PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "verify"
@@ -185,7 +187,10 @@ def tcp_rule(draw, index: int) -> LegacyResource:
                 "destinationSubnet": draw(st.lists(st.sampled_from(["172.16.0.0/12"]),
                                                    max_size=1))}},
             "route": [{"labels": {"version": draw(st.sampled_from(["v1", "v2"]))}}]}
-    return legacy("RouteRule", draw(st.sampled_from(NAMESPACES)), f"tcp-{index}", spec)
+    namespace = draw(st.sampled_from(NAMESPACES))
+    if draw(st.booleans()):
+        spec["match"]["source"] = draw(source_ref(namespace))
+    return legacy("RouteRule", namespace, f"tcp-{index}", spec)
 
 
 @st.composite
@@ -263,13 +268,17 @@ def inventories(draw) -> tuple[Inventory, Options]:
     inventory = Inventory(legacy=resources)
     for namespace in NAMESPACES:
         for name in draw(st.sets(st.sampled_from(SERVICES))):
-            inventory.services[(namespace, name)] = {"app": name}
+            selector = {"app": name}
+            if draw(st.booleans()):
+                selector["tier"] = "backend"
+            inventory.services[(namespace, name)] = selector
     if draw(st.integers(0, 4)) == 0:
         inventory.existing.append(existing_rule(draw(st.sampled_from(SERVICES))))
     options = Options(target=draw(st.sampled_from(["0.8", "1.0"])))
     return inventory, options
 
 
+@settings(PROFILE)
 @given(inventories())
 def test_every_difference_is_explained_by_a_finding(case) -> None:
     inventory, options = case
@@ -293,11 +302,13 @@ def find(docs: list[dict], kind: str, name: str) -> dict:
     return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
 
 
-def test_fixture_conversion_verifies() -> None:
-    inventory, docs, findings = bookinfo()
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_fixture_conversion_verifies(fixture: Path) -> None:
+    inventory = read_paths([str(fixture)])
+    docs, findings = converted(inventory)
     result = compare(inventory, docs, findings)
-    assert result.requests > 100
-    assert result.differences, "the fixture has intended differences (IM204, IM208, IM213)"
+    assert result.requests > 50
+    assert result.differences, "each fixture has intended differences (IM204, IM208, IM213)"
     assert not explain(result.differences, findings)[1], show(result.differences)
 
 
@@ -363,6 +374,19 @@ def test_findings_explain_only_what_they_say() -> None:
     assert len(explain(shared, [unrelated])[1]) == len(shared)
 
 
+def test_fractional_fault_truncated_as_pilot_did_routes_the_same() -> None:
+    rules = [legacy("RouteRule", "default", "r", {
+        "destination": {"name": "a"}, "match": {"request": {"headers": {"x": {"exact": "1"}}}},
+        "httpFault": {"abort": {"percent": 12.5, "httpStatus": 500}}}),
+        legacy("RouteRule", "default", "s", {
+            "destination": {"name": "a"}, "httpFault": {"abort": {"percent": 7.5,
+                                                                   "httpStatus": 500}}})]
+    inventory = Inventory(legacy=rules)
+    docs, findings = converted(inventory)
+    assert verify(inventory, docs, findings) == []
+    assert sorted(f.source.name for f in findings if f.code == "IM206") == ["r", "s"]
+
+
 # --- the old converter's test cases -----------------------------------------------------------
 
 CASES = {
@@ -420,7 +444,7 @@ def test_old_golden_fails_verify(number: int, aspect: str) -> None:
     assert aspect in {a.kind for d in differences for a in d.aspects}
 
 
-# --- converter bugs found by verify (not fixed here: reported) -------------------------------
+# --- converter bugs verify found, now fixed: each stays as a regression test ------------------
 
 
 def assert_verifies(resources: list[LegacyResource], services: dict | None = None,
@@ -431,22 +455,16 @@ def assert_verifies(resources: list[LegacyResource], services: dict | None = Non
     assert not remaining, show(remaining)
 
 
-@pytest.mark.xfail(strict=True, reason="converter bug: a fault without percent gets percent 100; "
-                   "Pilot 0.8 injected nothing when percent was 0 or absent")
 def test_fault_without_percent() -> None:
     assert_verifies([legacy("RouteRule", "default", "r", {
         "destination": {"name": "a"}, "httpFault": {"abort": {"httpStatus": 503}}})])
 
 
-@pytest.mark.xfail(strict=True, reason="converter bug: Pilot 0.8 turned on outlier detection for "
-                   "every simpleCb; without outlier fields the DestinationRule has none")
 def test_simple_cb_without_outlier_fields() -> None:
     assert_verifies([legacy("DestinationPolicy", "default", "p", {
         "destination": {"name": "a"}, "circuitBreaker": {"simpleCb": {"maxConnections": 5}}})])
 
 
-@pytest.mark.xfail(strict=True, reason="converter bug: the TLS-origination portLevelSettings on "
-                   "443 replace the top-level connectionPool/outlierDetection for that port")
 def test_external_policy_with_tls_origination() -> None:
     assert_verifies([
         legacy("EgressRule", "default", "e", {"destination": {"service": "httpbin.org"},
@@ -456,16 +474,13 @@ def test_external_policy_with_tls_origination() -> None:
             "circuitBreaker": {"simpleCb": {"maxConnections": 5, "httpConsecutiveErrors": 3}}})])
 
 
-@pytest.mark.xfail(strict=True, reason="converter bug: a source with labels but no name never "
-                   "matched in Pilot 0.8 (and failed validation); it becomes sourceLabels")
-def test_source_without_name() -> None:
-    assert_verifies([legacy("RouteRule", "default", "r", {
-        "destination": {"name": "a"}, "match": {"source": {"labels": {"app": "x"}}},
-        "route": [{"labels": {"version": "v2"}}]})])
+def test_source_without_name_is_rejected_as_pilot_did() -> None:
+    with pytest.raises(ValidationError, match="needs a name or a service"):
+        legacy("RouteRule", "default", "r", {
+            "destination": {"name": "a"}, "match": {"source": {"labels": {"app": "x"}}},
+            "route": [{"labels": {"version": "v2"}}]})
 
 
-@pytest.mark.xfail(strict=True, reason="converter bug: of two EgressRules for one service Pilot "
-                   "kept the smaller key; both ServiceEntries are emitted, silently")
 def test_conflicting_egress_rules() -> None:
     assert_verifies([
         legacy("EgressRule", "default", "e1", {"destination": {"service": "httpbin.org"},
@@ -474,8 +489,6 @@ def test_conflicting_egress_rules() -> None:
                                                "ports": [{"port": 443, "protocol": "https"}]})])
 
 
-@pytest.mark.xfail(strict=True, reason="converter bug: merging into an existing DestinationRule "
-                   "whose subset has the same labels drops the converted subset's trafficPolicy")
 def test_policy_merged_into_existing_subset() -> None:
     existing = existing_rule("a")
     existing.data["spec"]["subsets"][0]["labels"] = {"version": "v2"}
@@ -487,8 +500,6 @@ def test_policy_merged_into_existing_subset() -> None:
             "loadBalancing": {"name": "RANDOM"}})], existing=[existing])
 
 
-@pytest.mark.xfail(strict=True, reason="converter bug: a source given as service FQDN in another "
-                   "namespace takes the selector of the same-named Service in the rule's namespace")
 def test_source_fqdn_in_another_namespace() -> None:
     assert_verifies([legacy("RouteRule", "default", "r", {
         "destination": {"name": "a"},
@@ -519,6 +530,14 @@ def test_command_exits_0_when_nothing_differs(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+@NEEDS_CORPUS
+def test_command_on_an_old_golden(tmp_path: Path) -> None:
+    files = [str(CORPUS / "v1alpha1" / name) for name in CASES[3][0]]
+    golden_file = str(CORPUS / "v1alpha3" / f"{CASES[3][1]}.yaml.golden")
+    result = runner.invoke(app, ["verify", *files, "--against", golden_file])
+    assert result.exit_code == 1 and "RouteRule default/content-route" in result.stdout
+
+
 def test_command_exits_1_and_prints_each_difference(tmp_path: Path) -> None:
     _, docs, _ = bookinfo()
     reorder(docs)
@@ -541,9 +560,15 @@ def test_command_json(tmp_path: Path) -> None:
             "converted_resources", "explained_by"} <= set(first)
 
 
-@pytest.mark.parametrize("against", ["missing.yaml", "bad.yaml"])
+@pytest.mark.parametrize("against", ["missing.yaml", "bad.yaml", "shape.yaml", "weight.yaml"])
 def test_command_exits_2_on_bad_input(tmp_path: Path, against: str) -> None:
     (tmp_path / "bad.yaml").write_text("kind: VirtualService\nspec: [unclosed\n")
+    (tmp_path / "shape.yaml").write_text(
+        "kind: VirtualService\nmetadata: {name: r}\nspec: {hosts: [reviews], http: [{route: x}]}\n")
+    (tmp_path / "weight.yaml").write_text(
+        "kind: VirtualService\nmetadata: {name: r, namespace: bookinfo}\nspec:\n"
+        "  hosts: [reviews]\n  http: [{route: [{destination: {host: reviews}, weight: x},"
+        " {destination: {host: reviews}, weight: y}]}]\n")
     result = runner.invoke(app, ["verify", str(BOOKINFO), "--against",
                                  str(tmp_path / against)])
     assert result.exit_code == 2

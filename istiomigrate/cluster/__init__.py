@@ -129,6 +129,9 @@ def run(args: ClusterArgs, options: Options, write_report: Callable[[Report], No
         the_plan = plan.build(result.conversion.resources, snapshot.live,
                               snapshot.inventory.legacy)
         _show(args, the_plan, snapshot, conn.context)
+        if not snapshot.inventory.legacy:
+            snapshot.notes.append(f"no legacy resources found in {snapshot.scope}; "
+                                  "nothing to convert")
         for note in snapshot.notes:
             print(f"istiomigrate: note: {note}", file=sys.stderr)
         write_report(report)
@@ -175,8 +178,11 @@ def write_resources(resources: list, root: Path) -> list[Path]:
     written = []
     for res in resources:
         path = root / res.namespace / f"{res.kind.lower()}-{res.name}.yaml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, emit.to_yaml(res))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, emit.to_yaml(res))
+        except OSError as exc:
+            raise ClusterError(f"cannot write {path}: {exc.strerror or exc}") from None
         written.append(path)
     return written
 

@@ -171,9 +171,9 @@ class Connection:
         request = f"{verb} {what} {scope(namespace)}"
         status = exc.status or 0
         said = self.redact(_status_message(exc))
-        if status == 0:
-            return ClusterError(f"cannot talk to the API server at {self.server} "
-                                f"({self.redact(str(exc.reason)).splitlines()[0]})")
+        if status == 0:  # the client wraps TLS failures this way
+            reason = ": ".join(self.redact(str(exc.reason)).splitlines())
+            return ClusterError(f"cannot talk to the API server at {self.server} ({reason})")
         if status == 401:
             message = (f"the API server at {self.server} did not accept the credentials of "
                        f"context {self.context!r} (401 Unauthorized) to {request}: the token "
@@ -198,8 +198,9 @@ class Connection:
             return ClusterError(f"cannot connect to the API server at {self.server}: {why} "
                                 f"(while trying to {request})")
         if isinstance(cause, urllib3.exceptions.TimeoutError):
-            return ClusterError(f"no answer from the API server at {self.server} within "
-                                f"{self.timeout:g}s (--request-timeout) to {request}")
+            within = f" within {self.timeout:g}s (--request-timeout)" if self.timeout else ""
+            return ClusterError(f"no answer from the API server at {self.server}{within} "
+                                f"to {request}")
         return ClusterError(f"lost the connection to the API server at {self.server} "
                             f"({type(cause).__name__}) while trying to {request}")
 
@@ -266,10 +267,12 @@ def _load_kubeconfig(files: str, context: str | None, cfg: client.Configuration
         chosen = _choose_context(contexts, current, context, files)
         config.load_kube_config(config_file=files, context=chosen["name"],
                                 client_configuration=cfg, persist_config=False)
+    except ClusterError:
+        raise
     except ConfigException as exc:
         raise ClusterError(f"kubeconfig {files}: {_config_message(exc)}") from None
-    except (OSError, ValueError) as exc:
-        raise ClusterError(f"kubeconfig {files}: cannot be read ({type(exc).__name__})"
+    except Exception as exc:  # YAML, I/O, exec plugins: name the type only, never values
+        raise ClusterError(f"kubeconfig {files}: cannot be loaded ({type(exc).__name__})"
                            ) from None
     return chosen["name"], (chosen.get("context") or {}).get("namespace")
 

@@ -198,13 +198,13 @@ def render(plan: Plan, header: str, applying: bool = False, prune: bool = False)
     if not plan.changes:
         out.append("no v1alpha3 resources to write")
     out += ["", "legacy resources:"]
-    for legacy, replacing in plan.replaced:
-        targets = ", ".join(f"{r.kind} {r.namespace}/{r.name}" for r in replacing)
-        out.append(f"  {_legacy_label(legacy)}  ->  replaced by {targets}")
-    for legacy in plan.unconverted:
-        out.append(f"  {_legacy_label(legacy)}  ->  not converted (see the findings); kept")
-    if not plan.replaced and not plan.unconverted:
-        out.append("  none found")
+    rows = [(_legacy_label(legacy), "replaced by " + ", ".join(
+        f"{r.kind} {r.namespace}/{r.name}" for r in replacing))
+        for legacy, replacing in plan.replaced]
+    rows += [(_legacy_label(x), "not converted (see the findings): kept")
+             for x in plan.unconverted]
+    width = max((len(label) for label, _ in rows), default=0)
+    out += [f"  {label:<{width}}  ->  {what}" for label, what in rows] or ["  none found"]
     out += ["", _summary(plan), _next_step(plan, applying, prune)]
     return "\n".join(out) + "\n"
 

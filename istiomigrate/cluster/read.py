@@ -28,6 +28,7 @@ from istiomigrate.cluster import ClusterError
 from istiomigrate.cluster.client import LEGACY, NETWORKING, SERVICES, Connection, Kind
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
+from istiomigrate.hosts import Host
 from istiomigrate.reader import ExistingResource, Inventory, LegacyResource, parse_legacy
 from istiomigrate.resolve import destination_host
 
@@ -179,12 +180,15 @@ def select(parsed: list[tuple[LegacyResource, list[Finding]]], namespace: str | 
         if resource.namespace == namespace:
             return True
         host = _host(resource, cluster_domain)
-        return host is not None and (host.namespace == namespace or host.fqdn in hosts)
+        return host is not None and (host.fqdn in hosts or host.namespace == namespace
+                                     or host.fqdn.endswith(local))
+
+    local = f".{namespace}.svc.{cluster_domain}"
 
     return [item for item in parsed if wanted(item[0])]
 
 
-def _host(resource: LegacyResource, cluster_domain: str):
+def _host(resource: LegacyResource, cluster_domain: str) -> Host | None:
     """The destination host of a RouteRule or DestinationPolicy; None for egress or broken."""
     if resource.kind == "EgressRule":
         return None

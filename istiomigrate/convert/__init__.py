@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from istiomigrate.convert.context import Context, Options
 from istiomigrate.convert.egress import service_entry, tls_origination
 from istiomigrate.convert.existing import ExistingIndex
+from istiomigrate.convert.ingress import convert_ingresses
 from istiomigrate.convert.policies import shared_fields, traffic_policy, winning_policies
 from istiomigrate.convert.routes import http_route, tcp_route
 from istiomigrate.findings import Finding
@@ -37,7 +38,7 @@ def convert(inventory: Inventory, options: Options) -> Conversion:
     ctx.subsets.finalize()
     resources: list[Resource] = []
     tls: dict[str, tuple[list[int], LegacyResource]] = {}
-    for rule in inventory.of_kind("EgressRule"):
+    for rule in _winning_egress_rules(inventory.of_kind("EgressRule"), ctx):
         resources.append(_service_entry(rule, ctx, tls))
     for fqdn in sorted(set(groups) | set(hosts) | set(tls)):
         group = groups.get(fqdn)
@@ -45,6 +46,9 @@ def convert(inventory: Inventory, options: Options) -> Conversion:
         dr = _destination_rule(hosts.get(fqdn) or Host(fqdn), group, tls.get(fqdn), ctx,
                                existing)
         resources.extend(r for r in (vs, dr) if r is not None)
+    routed = {fqdn for fqdn, group in groups.items() if group.http}
+    resources.extend(convert_ingresses(inventory.of_kind("Ingress"), ctx,
+                                       inventory.service_ports, routed, inventory.existing))
     _unique_names(resources)
     return Conversion(resources, ctx.findings)
 
@@ -145,7 +149,7 @@ def _destination_rule(
     spec: dict = {"host": ctx.shown(host, namespace)}
     top = traffic_policy(policies[()], ctx) if () in policies else {}
     if tls is not None:
-        top.update(tls_origination(host.fqdn, tls[0]))
+        top.update(tls_origination(host.fqdn, tls[0], top))
         legacy.append(tls[1])
     if top:
         spec["trafficPolicy"] = top
@@ -184,6 +188,20 @@ def _service_entry(
     for host, port in originate:
         tls.setdefault(host, ([], rule))[0].append(port)
     return Resource("ServiceEntry", rule.namespace, dns_label(rule.name), spec, [rule])
+
+
+def _winning_egress_rules(rules: list[LegacyResource], ctx: Context) -> list[LegacyResource]:
+    """Pilot kept one EgressRule per destination service: the smallest ``namespace/name``."""
+    kept: dict[str, LegacyResource] = {}
+    for rule in sorted(rules, key=lambda r: f"{r.namespace}/{r.name}"):
+        service = rule.spec.destination.service if rule.spec.destination else None
+        winner = kept.setdefault(service or f"<none {id(rule)}>", rule)
+        if winner is not rule:
+            ctx.report("IM214", f"EgressRule {winner.namespace}/{winner.name} is also for "
+                       f"{service} and wins (smallest namespace/name, as in Pilot); this one's "
+                       "ports stay closed", rule.ref)
+    winners = {id(rule) for rule in kept.values()}
+    return [rule for rule in rules if id(rule) in winners]
 
 
 def _unique_names(resources: list[Resource]) -> None:

@@ -19,6 +19,10 @@ class Options:
     cluster_domain: str = "cluster.local"
     egress_tls: EgressTLS = "originate"
     default_namespace: str = "default"
+    # Kubernetes Ingresses of class istio: the ingress gateway's pod labels and namespace
+    # (Istio 0.8's helm chart: istio=ingressgateway in istio-system).
+    ingress_gateway_selector: tuple[tuple[str, str], ...] = (("istio", "ingressgateway"),)
+    ingress_gateway_namespace: str = "istio-system"
 
 
 @dataclass

@@ -60,12 +60,21 @@ def service_entry(rule: LegacyResource, ctx: Context) -> tuple[dict, list[tuple[
     return out, originate
 
 
-def tls_origination(host: str, ports: list[int]) -> dict:
-    """Port-level TLS settings that originate TLS to ``host``; SNI only for a concrete name."""
+# Pilot applies a matching port-level entry instead of the top-level settings, component by
+# component: a port that only set TLS would lose the host's pool and outlier detection.
+_PORT_COMPONENTS = ("loadBalancer", "connectionPool", "outlierDetection")
+
+
+def tls_origination(host: str, ports: list[int], top: dict) -> dict:
+    """Port-level TLS settings that originate TLS to ``host``; SNI only for a concrete name.
+
+    Each entry repeats the top-level components of ``top`` so that the port keeps them.
+    """
     settings = []
     for number in sorted(set(ports)):
         tls: dict = {"mode": "SIMPLE"}
         if "*" not in host:
             tls["sni"] = host
-        settings.append({"port": {"number": number}, "tls": tls})
+        kept = {key: top[key] for key in _PORT_COMPONENTS if key in top}
+        settings.append({"port": {"number": number}, **kept, "tls": tls})
     return {"portLevelSettings": settings}

@@ -50,10 +50,17 @@ class ExistingIndex:
     def merge_destination_rule(existing: ExistingResource, converted: dict) -> dict:
         """The existing spec, with the subsets it lacks and traffic policy fields it did not set."""
         spec = dict(existing.data.get("spec") or {})
-        have = {s.get("name") for s in spec.get("subsets") or []}
-        extra = [s for s in converted.get("subsets", []) if s["name"] not in have]
-        if extra:
-            spec["subsets"] = [*(spec.get("subsets") or []), *extra]
+        converted_subsets = {s["name"]: s for s in converted.get("subsets", [])}
+        subsets = []
+        for subset in spec.get("subsets") or []:
+            ours = converted_subsets.pop(subset.get("name"), None)
+            if ours is not None and "trafficPolicy" in ours:
+                subset = {**subset, "trafficPolicy": _fill(subset.get("trafficPolicy") or {},
+                                                           ours["trafficPolicy"])}
+            subsets.append(subset)
+        subsets.extend(converted_subsets.values())
+        if subsets:
+            spec["subsets"] = subsets
         if "trafficPolicy" in converted:
             spec["trafficPolicy"] = _fill(spec.get("trafficPolicy") or {},
                                           converted["trafficPolicy"])

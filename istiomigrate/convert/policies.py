@@ -80,8 +80,9 @@ def _circuit_breaker(cb, target: str) -> dict:
     out: dict = {}
     if pool:
         out["connectionPool"] = {k: pool[k] for k in ("tcp", "http") if k in pool}
-    if outlier:
-        out["outlierDetection"] = {"http": outlier} if target == "0.8" else outlier
+    # Pilot 0.8 turned outlier detection on for every simple circuit breaker, with Envoy's
+    # defaults for the fields not set; an empty section does the same in v1alpha3.
+    out["outlierDetection"] = {"http": outlier} if target == "0.8" else outlier
     return out
 
 

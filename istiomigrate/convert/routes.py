@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 import re
 
 from istiomigrate.convert.context import Context
@@ -101,8 +100,8 @@ def source_labels(rule: LegacyResource, ctx: Context) -> dict[str, str]:
     labels: dict[str, str] = {}
     if source.name or source.service:
         host = ctx.host(source, rule.namespace)
-        name = host.name or host.fqdn.split(".")[0]
-        selector = ctx.services.get((host.namespace or rule.namespace, name))
+        name, namespace = _service_key(host, rule.namespace, ctx.options.cluster_domain)
+        selector = ctx.services.get((namespace, name))
         if selector:
             labels.update(selector)
             ctx.report(
@@ -120,6 +119,16 @@ def source_labels(rule: LegacyResource, ctx: Context) -> dict[str, str]:
             )
     labels.update(source.labels or {})
     return labels
+
+
+def _service_key(host: Host, namespace: str, cluster_domain: str) -> tuple[str, str]:
+    """(name, namespace) of the Service behind a host, also when given as an in-mesh FQDN."""
+    if host.in_mesh:
+        return host.name, host.namespace  # type: ignore[return-value]
+    parts = host.fqdn.split(".")
+    if len(parts) > 3 and ".".join(parts[2:]) == f"svc.{cluster_domain}":
+        return parts[0], parts[1]
+    return parts[0], namespace
 
 
 def _show(labels: dict[str, str]) -> str:
@@ -191,6 +200,7 @@ def _retries(rule: LegacyResource, ctx: Context) -> dict:
 
 
 def _fault(rule: LegacyResource, ctx: Context) -> dict:
+    """Faults as Pilot 0.8 injected them: only with a percent above zero (whole percents)."""
     fault = rule.spec.http_fault
     if fault is None:
         return {}
@@ -202,9 +212,9 @@ def _fault(rule: LegacyResource, ctx: Context) -> dict:
                        rule.ref)
         if delay.override_header_name:
             ctx.report("IM205", "httpFault.delay.overrideHeaderName dropped", rule.ref)
-        if delay.fixed_delay:
-            out["delay"] = {"percent": _percent(rule, "delay", delay.percent, ctx),
-                            "fixedDelay": delay.fixed_delay}
+        percent = _percent(rule, "delay", delay.percent, ctx)
+        if delay.fixed_delay and percent:
+            out["delay"] = {"percent": percent, "fixedDelay": delay.fixed_delay}
     if fault.abort:
         abort = fault.abort
         if abort.override_header_name:
@@ -213,18 +223,22 @@ def _fault(rule: LegacyResource, ctx: Context) -> dict:
             if value:
                 ctx.report("IM207", f"httpFault.abort.{field} was never implemented by Pilot "
                            "(no abort happened); dropped", rule.ref)
-        if abort.http_status is not None:
-            out["abort"] = {"percent": _percent(rule, "abort", abort.percent, ctx),
-                            "httpStatus": abort.http_status}
+        percent = _percent(rule, "abort", abort.percent, ctx)
+        if abort.http_status and percent:
+            out["abort"] = {"percent": percent, "httpStatus": abort.http_status}
     return {"fault": out} if out else {}
 
 
 def _percent(rule: LegacyResource, which: str, value: float | None, ctx: Context) -> int:
-    percent = 100.0 if value is None else value
-    whole = math.floor(percent + 0.5)
-    if whole != percent:
-        ctx.report("IM206", f"httpFault.{which}.percent {percent} rounded to {whole}: v1alpha3 "
-                   "takes whole percents", rule.ref)
+    """Pilot 0.8 truncated the percentage to an integer; zero or none injected nothing."""
+    if not value:
+        ctx.report("IM212", f"httpFault.{which} without a percentage: Pilot injected nothing; "
+                   "dropped", rule.ref)
+        return 0
+    whole = int(value)
+    if whole != value:
+        ctx.report("IM206", f"httpFault.{which}.percent {value} truncated to {whole}, as Pilot "
+                   "0.8 did: v1alpha3 takes whole percents", rule.ref)
     return whole
 
 

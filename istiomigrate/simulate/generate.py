@@ -27,10 +27,11 @@ from istiomigrate.simulate.request import (
     Caller,
     Labels,
     Request,
+    host_matches,
     labels_of,
 )
 from istiomigrate.simulate.v1alpha1 import HTTP_EGRESS, LegacyConfig
-from istiomigrate.simulate.v1alpha3 import HTTP_PORTS, NetworkingConfig, _most_specific
+from istiomigrate.simulate.v1alpha3 import HTTP_PORTS, NetworkingConfig, most_specific
 
 try:  # the stdlib's regex parser; private, so everything below has a fallback
     import re._constants as _c
@@ -171,12 +172,14 @@ def _source_callers(legacy: LegacyConfig, services, source, namespace: str, pod)
 def _clauses(host: str, legacy: LegacyConfig, converted: NetworkingConfig) -> list[dict]:
     """Every match clause that can apply to ``host``: {header name: StringMatch}."""
     out: list[dict] = []
-    for rule in legacy.http_rules.get(host, []):
+    rules = [r for pattern, rs in sorted(legacy.http_rules.items()) if host_matches(pattern, host)
+             for r in rs]
+    for rule in rules:
         match = rule.spec.match
         headers = match.request.headers if match and match.request else None
         if headers:
             out.append({k.lower(): v.model_dump(exclude_none=True) for k, v in headers.items()})
-    for vs in _most_specific(converted.virtual_services, host):
+    for vs in most_specific(converted.virtual_services, host):
         for route in vs.spec.get("http") or []:
             for match in route.get("match") or []:
                 clause = {k: match[k] for k in ("uri", "method", "authority", "scheme")
@@ -362,7 +365,7 @@ def _external_ports(host: str, legacy: LegacyConfig,
 
 
 def _has_tcp(host: str, converted: NetworkingConfig) -> bool:
-    return any(vs.spec.get("tcp") for vs in _most_specific(converted.virtual_services, host))
+    return any(vs.spec.get("tcp") for vs in most_specific(converted.virtual_services, host))
 
 
 def _subnets(host: str, legacy: LegacyConfig, converted: NetworkingConfig) -> tuple[set, set]:
@@ -371,7 +374,7 @@ def _subnets(host: str, legacy: LegacyConfig, converted: NetworkingConfig) -> tu
         tcp = rule.spec.match.tcp
         sources.update(tcp.source_subnet or [])
         dests.update(tcp.destination_subnet or [])
-    for vs in _most_specific(converted.virtual_services, host):
+    for vs in most_specific(converted.virtual_services, host):
         for route in vs.spec.get("tcp") or []:
             for match in route.get("match") or []:
                 sources.update([match["sourceSubnet"]] if match.get("sourceSubnet") else [])

@@ -120,7 +120,7 @@ def index(docs: Iterable[dict], cluster_domain: str = "cluster.local",
     return config
 
 
-def _most_specific(docs: list[Doc], host: str) -> list[Doc]:
+def most_specific(docs: list[Doc], host: str) -> list[Doc]:
     """The docs for ``host``: those naming it exactly, else those of the most specific wildcard."""
     candidates = [(specificity(h), d) for d in docs for h in d.hosts if host_matches(h, host)]
     if not candidates:
@@ -149,7 +149,7 @@ def simulate(config: NetworkingConfig, request: Request) -> Outcome:
             return Outcome(BLOCKED, detail="no ServiceEntry allows this host and port",
                            involved=tuple(d.ref for d in config.service_entries))
     app = _app_protocol(egress)
-    services = _most_specific(config.virtual_services, request.host) if request.host else []
+    services = most_specific(config.virtual_services, request.host) if request.host else []
     vs = services[0] if services else None
     target = egress.target if egress else request.host
     rule, *default = _destination(config, request, target, None, 100, egress)
@@ -296,7 +296,7 @@ def _route_outcome(config: NetworkingConfig, vs: Doc, route: dict, request: Requ
 
 
 def destination_rule(config: NetworkingConfig, host: str) -> Doc | None:
-    rules = _most_specific(config.destination_rules, host)
+    rules = most_specific(config.destination_rules, host)
     return rules[0] if rules else None
 
 
