@@ -111,6 +111,9 @@ def convert(
     diff: Annotated[bool, typer.Option(
         "--diff", help="Print a unified diff of every file the conversion changes "
         "(on stdout; alone, it writes nothing).")] = False,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Before writing, simulate requests through the legacy and the "
+        "converted config; a difference no finding explains is an error (IM310).")] = False,
     from_cluster: Annotated[bool, typer.Option(
         "--from-cluster", help="Read the legacy resources from a live cluster instead of "
         "files, and print the plan: what would be created, updated or left unchanged. "
@@ -166,7 +169,7 @@ def convert(
     ingress = _ingress_options(ingress_gateway_selector, ingress_gateway_namespace)
     if from_cluster:
         options = Options(target=target.value, cluster_domain=cluster_domain,
-                          egress_tls=egress_tls.value, **ingress)
+                          egress_tls=egress_tls.value, verify=verify, **ingress)
         try:
             code = cluster.run(cluster_args, options,
                                lambda report: write_report(report, report_format, report_file))
@@ -182,7 +185,8 @@ def convert(
     if output_dir is not None and in_place:
         raise fail("--output-dir and --in-place exclude each other")
     options = Options(target=target.value, cluster_domain=cluster_domain,
-                      egress_tls=egress_tls.value, default_namespace=namespace, **ingress)
+                      egress_tls=egress_tls.value, default_namespace=namespace, verify=verify,
+                      **ingress)
     try:
         with Progress("reading") as bar:
             inventory = reader.read_paths(paths, namespace, on_file=bar.advance)

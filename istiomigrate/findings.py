@@ -98,6 +98,7 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM307", E, "output failed schema validation (a bug in istiomigrate)"),
     Code("IM308", E, "Ingress servicePort name not resolved; destination written without port"),
     Code("IM309", E, "RouteRules of an Ingress backend no longer apply to its ingress traffic"),
+    Code("IM310", E, "verify: requests routed differently, and no finding explains it"),
 )
 
 

@@ -25,6 +25,7 @@ ELSEWHERE = {
     "IM106": "cluster reading (tests/test_cluster.py)",
     "IM211": "manifest trees with unparsable files (tests/test_cli.py)",
     "IM307": "schema failure of a broken output (tests/test_pipeline.py)",
+    "IM310": "convert --verify on a broken converter (tests/test_convert_verify.py)",
 }
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 

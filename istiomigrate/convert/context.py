@@ -23,6 +23,8 @@ class Options:
     # (Istio 0.8's helm chart: istio=ingressgateway in istio-system).
     ingress_gateway_selector: tuple[tuple[str, str], ...] = (("istio", "ingressgateway"),)
     ingress_gateway_namespace: str = "istio-system"
+    # Simulate both configurations and turn unexplained differences into errors (IM310).
+    verify: bool = False
 
 
 @dataclass
