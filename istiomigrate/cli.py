@@ -7,6 +7,7 @@ or unreadable input (nothing on stdout).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import Enum
@@ -302,4 +303,7 @@ app.command(name="verify")(_verify)
 
 def main() -> None:
     """Console entry point. Typer's standalone mode maps usage errors to exit 2."""
+    # A run allocates millions of short-lived objects and almost no reference cycles:
+    # collecting less often saves about a third of the time spent reading a large tree.
+    gc.set_threshold(100_000, 50, 100)
     app(prog_name="istiomigrate")
