@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from istiomigrate import __version__
+from istiomigrate.choices import EgressTLS
 from istiomigrate.errors import InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -46,11 +47,6 @@ class ReportFormat(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
-
-
-class EgressTLS(str, Enum):
-    originate = "originate"
-    passthrough = "passthrough"
 
 
 def stderr_console():

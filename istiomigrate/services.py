@@ -1,4 +1,4 @@
-"""Service selectors, read cheaply: only ``metadata.name/namespace`` and ``spec.selector``.
+"""Services, read cheaply: ``metadata.name/namespace`` and ``spec.selector`` from text.
 
 Source matches need the selector of the caller's Service, and a manifest
 tree can hold thousands of Services. Building each as a Python object costs
@@ -30,18 +30,21 @@ def _child(block: str, key: str) -> tuple[str, str] | None:
              not line.lstrip().startswith("#")]
     if not lines:
         return None
-    indent = len(lines[0]) - len(lines[0].lstrip())
+    indent = _indent(lines[0])
     for i, line in enumerate(lines):
-        here = len(line) - len(line.lstrip())
-        if here == indent and re.match(rf"\s*{re.escape(key)}\s*:", line):
+        if _indent(line) == indent and re.match(rf"\s*{re.escape(key)}\s*:", line):
             value = line.split(":", 1)[1]
             nested = []
             for deeper in lines[i + 1:]:
-                if len(deeper) - len(deeper.lstrip()) <= indent:
+                if _indent(deeper) <= indent:
                     break
                 nested.append(deeper)
             return value, "\n".join(nested)
     return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 _WORD = r"[-A-Za-z0-9_./]*"
@@ -114,77 +117,8 @@ def service_selector(text: str) -> tuple[str | None, str | None, dict[str, str] 
 # --------------------------------------------------------------------------- ports
 
 Port = tuple[str | None, int]  # (name, port): what an Ingress's servicePort is resolved against
-_NULLS = ("null", "Null", "NULL")
-
-
-def _sequence(block: str, key: str) -> tuple[str, list[str]] | None:
-    """(inline value, item lines) of ``key`` at the block's indentation; items may sit at it."""
-    lines = [line for line in block.splitlines() if line.strip() and
-             not line.lstrip().startswith("#")]
-    if not lines:
-        return None
-    indent = len(lines[0]) - len(lines[0].lstrip())
-    for i, line in enumerate(lines):
-        if len(line) - len(line.lstrip()) == indent and re.match(
-                rf"\s*{re.escape(key)}\s*:", line):
-            items = []
-            for deeper in lines[i + 1:]:
-                here = len(deeper) - len(deeper.lstrip())
-                if here < indent or (here == indent and not deeper.lstrip().startswith("-")):
-                    break
-                items.append(deeper)
-            return line.split(":", 1)[1], items
-    return None
-
-
-def _port_items(lines: list[str]) -> list[Port] | None:
-    """Block-style ``- name: x`` / ``port: n`` items by text; None for anything else."""
-    items: list[dict[str, str]] = []
-    item_indent = -1
-    for line in lines:
-        here = len(line) - len(line.lstrip())
-        text = line.strip()
-        if text.startswith("-") and (item_indent < 0 or here == item_indent):
-            item_indent = here
-            items.append({})
-            text = text[1:].strip()
-            if not text:
-                continue
-        elif not items or here <= item_indent:
-            return None
-        pair = _PAIR.match(text)
-        value = _SIMPLE.match(pair.group(2)) if pair else None
-        if value is None:
-            return None
-        plain, *quoted = value.groups()
-        if plain not in _NULLS:
-            items[-1][pair.group(1)] = plain if plain is not None else next(
-                g for g in quoted if g is not None)
-    out: list[Port] = []
-    for item in items:
-        port = item.get("port")
-        if port is None or not port.isdigit():
-            return None
-        out.append((item.get("name"), int(port)))
-    return out
-
-
-def fast_ports(text: str) -> list[Port] | None:
-    """The ports of one Service (``spec.ports``) from its text, or None to parse it fully."""
-    spec = _block(text, "spec")
-    if spec is None or _UNUSUAL.search(spec) or "\t" in spec:
-        return None
-    found = _sequence(spec, "ports")
-    if found is None:
-        return []
-    inline, items = found
-    if inline.split("#", 1)[0].strip():
-        return None  # flow style
-    return _port_items(items)
-
-
-def full_ports(text: str) -> list[Port]:
-    """The same from a full parse."""
+def service_ports(text: str) -> list[Port]:
+    """The ports of one Service (``spec.ports``), from a full parse: needed only lazily."""
     data = yamlload.load_keeping_text(text) or {}
     spec = data.get("spec") if isinstance(data, dict) else None
     ports = spec.get("ports") if isinstance(spec, dict) else None
@@ -198,17 +132,12 @@ def full_ports(text: str) -> list[Port]:
     return out
 
 
-def service_ports(text: str) -> list[Port]:
-    fast = fast_ports(text)
-    return fast if fast is not None else full_ports(text)
-
-
 class ServicePorts:
     """Ports of the Services read, by (namespace, name), the later definition winning.
 
     Only Ingresses with named ports need them, and a tree holds thousands of
     Services: a Service read from text keeps its text (already in memory) and is
-    parsed on first use.
+    parsed on first use only.
     """
 
     def __init__(self) -> None:

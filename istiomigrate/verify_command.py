@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from istiomigrate.choices import EgressTLS
 from istiomigrate.errors import InputError
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
@@ -25,11 +26,6 @@ CONVERTED_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway
 class VerifyFormat(str, Enum):
     text = "text"
     json = "json"
-
-
-class EgressTLS(str, Enum):
-    originate = "originate"
-    passthrough = "passthrough"
 
 
 def verify(

@@ -23,7 +23,7 @@ from istiomigrate.errors import InputError
 from istiomigrate.ingress_model import IngressSpec
 from istiomigrate.reader import read_paths
 from istiomigrate.schemas import TARGETS, validate_output
-from istiomigrate.services import fast_ports, full_ports, service_ports
+from istiomigrate.services import service_ports
 from tests.helpers import CONFORMANCE, FIXTURES, codes, convert_paths
 from tests.meaning import meaning
 
@@ -224,17 +224,23 @@ SERVICES = {
 }
 
 
+PORTS = {
+    "block": [("http", 80), ("grpc", 81)],
+    "indented-items": [("http", 80)],
+    "four-spaces": [("web", 80)],
+    "flow": [("http", 80)],
+    "flow-item": [("http", 80)],
+    "comments": [("http", 80)],
+    "null-name": [(None, 80)],
+    "none": [],
+    "crlf": [("http", 80)],
+    "anchor": [("http", 80)],
+}
+
+
 @pytest.mark.parametrize("name", sorted(SERVICES))
-def test_service_ports_by_text_agree_with_yaml_or_defer(name: str) -> None:
-    text = SERVICES[name]
-    fast = fast_ports(text)
-    assert fast is None or fast == full_ports(text)
-    assert service_ports(text) == full_ports(text)
-
-
-def test_common_service_ports_take_the_fast_path() -> None:
-    for name in ("block", "indented-items", "four-spaces", "none", "crlf", "null-name"):
-        assert fast_ports(SERVICES[name]) is not None, name
+def test_service_ports_by_name(name: str) -> None:
+    assert service_ports(SERVICES[name]) == PORTS[name]
 
 
 def test_reader_keeps_ports_from_both_paths() -> None:
