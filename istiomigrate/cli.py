@@ -24,8 +24,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 app = typer.Typer(
     name="istiomigrate",
-    help="Migrate Istio v1alpha1 routing config (RouteRule, DestinationPolicy, EgressRule) "
-    "to the v1alpha3 networking API, and report every conversion that is not exact.",
+    help="Migrate Istio's legacy routing config (RouteRule, DestinationPolicy, EgressRule, "
+    "Ingress of class istio) to the v1alpha3 networking API, and report every conversion "
+    "that is not exact. convert: files, trees or a live cluster. check: the CI gate. "
+    "verify: prove the converted config routes as before.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
