@@ -37,7 +37,7 @@ from istiomigrate.scan import (
     split_documents,
     walk_manifests,
 )
-from istiomigrate.services import Port, ServicePorts, service_selector
+from istiomigrate.services import ServicePorts, ports_of, service_selector
 
 # A core Service written as one block-style document: its selector is read from text.
 _PLAIN_SERVICE = re.compile(r"^apiVersion:[ \t]*v1[ \t]*\r?$(?s:.*)^kind:[ \t]*Service[ \t]*\r?$|"
@@ -96,7 +96,6 @@ class Inventory:
     files: list[SourceFile] = field(default_factory=list)
     legacy: list[LegacyResource] = field(default_factory=list)
     existing: list[ExistingResource] = field(default_factory=list)
-    ingresses: list[tuple[dict, SourceRef, DocRef | None]] = field(default_factory=list)
     services: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     service_ports: ServicePorts = field(default_factory=ServicePorts)
     findings: list[Finding] = field(default_factory=list)
@@ -218,9 +217,8 @@ def _classify(
             _add_service(inventory, default_namespace, name, namespace,
                          {str(k): str(v) for k, v in selector.items()})
         if name:
-            inventory.service_ports.add((namespace, name), _ports_of(obj))
+            inventory.service_ports.add((namespace, name), ports_of(obj))
     elif kind == INGRESS_KIND:
-        inventory.ingresses.append((obj, ref, where))
         _ingress(obj, ref, where, chunk, inventory)
 
 
@@ -237,17 +235,6 @@ def _ingress(obj: dict, ref: SourceRef, where: DocRef, chunk: Chunk, inventory: 
             "ingressControllerMode (STRICT) left it to other controllers; left alone (if your "
             "mesh config set ingressControllerMode: DEFAULT, Istio served it: annotate it "
             "kubernetes.io/ingress.class: istio and convert again)", ref))
-
-
-def _ports_of(obj: dict) -> list[Port]:
-    ports = (obj.get("spec") or {}).get("ports") if isinstance(obj.get("spec"), dict) else None
-    out: list[Port] = []
-    for item in ports if isinstance(ports, list) else []:
-        port = item.get("port") if isinstance(item, dict) else None
-        if port is not None and not isinstance(port, bool) and str(port).isdigit():
-            name = item.get("name")
-            out.append((None if name is None else str(name), int(str(port))))
-    return out
 
 
 def _add_service(inventory: Inventory, default_namespace: str, name: str | None,

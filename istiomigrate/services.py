@@ -119,7 +119,11 @@ def service_selector(text: str) -> tuple[str | None, str | None, dict[str, str] 
 Port = tuple[str | None, int]  # (name, port): what an Ingress's servicePort is resolved against
 def service_ports(text: str) -> list[Port]:
     """The ports of one Service (``spec.ports``), from a full parse: needed only lazily."""
-    data = yamlload.load_keeping_text(text) or {}
+    return ports_of(yamlload.load_keeping_text(text) or {})
+
+
+def ports_of(data: object) -> list[Port]:
+    """(name, number) of each port of a Service object."""
     spec = data.get("spec") if isinstance(data, dict) else None
     ports = spec.get("ports") if isinstance(spec, dict) else None
     out: list[Port] = []
