@@ -17,7 +17,12 @@ from typing import Annotated
 import typer
 
 from istiomigrate import __version__
-from istiomigrate.choices import EgressTLS
+from istiomigrate.choices import (
+    INGRESS_GATEWAY_SELECTOR,
+    INGRESS_GATEWAY_SELECTOR_HELP,
+    EgressTLS,
+    parse_selector,
+)
 from istiomigrate.errors import InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -86,8 +91,7 @@ def convert(
         "working (the sidecar originates TLS); 'passthrough' emits HTTPS ports for apps that "
         "speak TLS themselves.")] = EgressTLS.originate,
     ingress_gateway_selector: Annotated[str, typer.Option(
-        help="Kubernetes Ingresses of class istio: pod labels of the ingress gateway that "
-        "serves them (key=value[,key=value]).")] = "istio=ingressgateway",
+        help=INGRESS_GATEWAY_SELECTOR_HELP)] = INGRESS_GATEWAY_SELECTOR,
     ingress_gateway_namespace: Annotated[str, typer.Option(
         help="Kubernetes Ingresses of class istio: namespace of the ingress gateway, where "
         "their Gateway is written.")] = "istio-system",
@@ -208,14 +212,13 @@ def _ingress_options(selector: str, namespace: str) -> dict:
     """``key=value[,key=value]`` and a namespace, as Options fields; bad input exits 2."""
     import re
 
-    label = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_./]*)=([-A-Za-z0-9_.]*)$")
-    pairs = [label.match(part.strip()) for part in selector.split(",")]
-    if not all(pairs):
-        raise fail(f"--ingress-gateway-selector {selector!r}: expected key=value[,key=value]")
+    try:
+        pairs = parse_selector(selector)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace):
         raise fail(f"--ingress-gateway-namespace {namespace!r} is not a namespace name")
-    return {"ingress_gateway_selector": tuple((m.group(1), m.group(2)) for m in pairs if m),
-            "ingress_gateway_namespace": namespace}
+    return {"ingress_gateway_selector": pairs, "ingress_gateway_namespace": namespace}
 
 
 def _write_files(result, paths: list[str], output_dir: Path | None, in_place: bool,

@@ -65,7 +65,7 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM103", I, "merged into an existing v1alpha3 resource"),
     Code("IM104", I, "egress TLS origination converted to a DestinationRule"),
     Code("IM105", I, "egress HTTPS port kept as TLS passthrough"),
-    Code("IM106", I, "legacy CRD not installed in the cluster"),
+    Code("IM106", I, "legacy kind not served by the cluster (CRD or Ingress API missing)"),
     Code("IM107", I, "resource placed in the destination's namespace"),
     Code("IM108", I, "Ingress without an ingress class left alone (Istio's default ignored it)"),
     Code("IM109", I, "Ingress default backend converted to the last route for any host"),

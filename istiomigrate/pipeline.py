@@ -44,7 +44,8 @@ def self_check(inventory: Inventory, conversion: Conversion, options: Options) -
     findings = [*inventory.findings, *conversion.findings]
     docs = [r.document() for r in conversion.resources]
     differences = verify(inventory, docs, findings, cluster_domain=options.cluster_domain,
-                         default_namespace=options.default_namespace)
+                         default_namespace=options.default_namespace,
+                         ingress_gateway=options.ingress_gateway_selector)
     _, unexplained = explain(differences, findings)
     refs = {(r.kind, r.namespace, r.name): r.ref for r in inventory.legacy}
     grouped: dict[tuple, list] = {}

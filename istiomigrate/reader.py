@@ -219,22 +219,31 @@ def _classify(
         if name:
             inventory.service_ports.add((namespace, name), ports_of(obj))
     elif kind == INGRESS_KIND:
-        _ingress(obj, ref, where, chunk, inventory)
+        resource = legacy_ingress(obj, ref, where, chunk, inventory)
+        if resource is not None:
+            inventory.legacy.append(resource)
 
 
-def _ingress(obj: dict, ref: SourceRef, where: DocRef, chunk: Chunk, inventory: Inventory) -> None:
-    """Class istio: a legacy resource. No class: what Istio did depended on the mesh config."""
+def legacy_ingress(obj: dict, ref: SourceRef, where: DocRef | None, chunk: Chunk | None,
+                   inventory: Inventory) -> LegacyResource | None:
+    """An Ingress of class istio as a legacy resource; None for any other Ingress.
+
+    No class: what Istio did depended on the mesh config (IM108 in ``inventory``). Another
+    class, or an API Istio 0.8 did not know: nothing, not even a finding. Shared by files
+    and clusters, so that both take exactly the same Ingresses.
+    """
     if not is_ingress_api(obj):
-        return
+        return None
     found = ingress_class(obj)
     if found == ISTIO_CLASS:
-        inventory.legacy.append(parse_legacy(obj, ref, where, chunk, inventory))
-    elif found is None:
+        return parse_legacy(obj, ref, where, chunk, inventory)
+    if found is None:
         inventory.findings.append(Finding(
             "IM108", "no kubernetes.io/ingress.class annotation: Istio's default "
             "ingressControllerMode (STRICT) left it to other controllers; left alone (if your "
             "mesh config set ingressControllerMode: DEFAULT, Istio served it: annotate it "
             "kubernetes.io/ingress.class: istio and convert again)", ref))
+    return None
 
 
 def _add_service(inventory: Inventory, default_namespace: str, name: str | None,

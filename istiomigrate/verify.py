@@ -11,6 +11,15 @@ behaviour the converter changed without saying so.
 Hosts configured only by v1alpha3 resources that were already in the input
 (``inventory.existing``) are not compared: their config is not converted.
 
+When the input has Ingresses of class istio, requests from outside the mesh
+to the ingress (ports 80 and 443, every host and path the Ingresses and the
+gateway's VirtualServices name, and a host none names) are compared too:
+Istio 0.7/0.8's ingress (``simulate.ingress_v1``) against the Gateways that
+select the ingress gateway's labels and the VirtualServices bound to them
+(``simulate.gateway``). Their differences name the Ingresses involved. A
+port on which no Ingress routed anything and no Gateway server listens is
+not a difference (404 before, connection refused now: neither routes).
+
 Which finding explains which difference. A finding explains an aspect of a
 difference when its legacy resource is involved in the request (a rule or
 policy of one of its hosts, or the EgressRule that let it out) and:
@@ -22,7 +31,10 @@ IM103   merged into an existing v1alpha3 resource       routing aspects when the
                                                         through an existing VirtualService (its
                                                         routes come first); policy aspects when an
                                                         existing DestinationRule set a policy (its
-                                                        fields win), never a policy just lost
+                                                        fields win), never a policy just lost; any
+                                                        aspect of an ingress request that went
+                                                        through an existing Gateway or
+                                                        VirtualService
 IM105   egress HTTPS kept as TLS passthrough            any aspect of requests to that host
 IM204   source guessed as ``app=<name>``                routing aspects (status, redirect,
                                                         destinations, route actions), for callers
@@ -36,6 +48,9 @@ IM210   useEgressProxy dropped                          egress protocol of its h
 IM213   source matched by labels in every namespace     routing aspects, for callers for which the
                                                         rule's source holds in one API only, given
                                                         the Service's selector
+IM216   Ingress TLS on the gateway's one certificate    status of an ingress request no Ingress
+                                                        routed (404) whose SNI is no HTTPS host of
+                                                        the gateway (TLS handshake refused)
 IM301   UDP match dropped                               any aspect of its host
 IM302   custom timeout/retry dropped                    timeout, retries of its rule
 IM303   exponential delay dropped                       fault of its rule
@@ -43,29 +58,41 @@ IM304   L4 fault dropped                                fault of its rule
 IM305   source-selected policy not applied              policy of a destination of its host, for
                                                         callers its source selected
 IM306   custom load balancer/circuit breaker dropped    policy of a destination of its host
+IM308   Ingress servicePort name not resolved           destinations of ingress requests routed by
+                                                        a path of its Ingress that named the port
+IM309   backend RouteRules not applied at the gateway   any aspect of ingress requests routed by a
+                                                        path of its Ingress whose backend has
+                                                        RouteRules
 ======  ==============================================  ==========================================
 
 "Its rule" is the RouteRule that matched the request under v1alpha1. Other
 codes explain nothing: they report conversions that route exactly as before
-(IM209's loser was not applied by Pilot either; IM202's order is Pilot's).
+(IM209's loser was not applied by Pilot either; IM202's order is Pilot's;
+IM218's path was dropped by Pilot and is not converted; IM217's order between
+identical paths was undefined in Pilot, and the simulator takes the one it
+documents; IM109's default backend is the last route for any host in both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from istiomigrate.findings import Finding
 from istiomigrate.reader import Inventory, LegacyResource
-from istiomigrate.simulate import generate, v1alpha1, v1alpha3
+from istiomigrate.simulate import gateway, generate, ingress_v1, v1alpha1, v1alpha3
 from istiomigrate.simulate.request import (
+    NO_ROUTE,
+    REFUSED,
     Actions,
     Labels,
     Outcome,
     Ref,
     Request,
     labels_of,
+    port_of,
     show_labels,
 )
 
@@ -157,37 +184,80 @@ class Comparison:
 def verify(legacy_inventory: Inventory, converted_docs: list[dict],
            findings: Iterable[Finding] = (), *, cluster_domain: str = "cluster.local",
            default_namespace: str = "default",
-           max_per_host: int = generate.MAX_PER_HOST) -> list[Difference]:
+           max_per_host: int = generate.MAX_PER_HOST,
+           ingress_gateway: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+           ) -> list[Difference]:
     """Requests whose outcome under ``converted_docs`` differs from the legacy one."""
     return compare(legacy_inventory, converted_docs, findings, cluster_domain=cluster_domain,
-                   default_namespace=default_namespace, max_per_host=max_per_host).differences
+                   default_namespace=default_namespace, max_per_host=max_per_host,
+                   ingress_gateway=ingress_gateway).differences
 
 
 def compare(legacy_inventory: Inventory, converted_docs: list[dict],
             findings: Iterable[Finding] = (), *, cluster_domain: str = "cluster.local",
             default_namespace: str = "default",
-            max_per_host: int = generate.MAX_PER_HOST) -> Comparison:
-    """``verify``, also saying how many requests were compared."""
+            max_per_host: int = generate.MAX_PER_HOST,
+            ingress_gateway: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+            ) -> Comparison:
+    """``verify``, also saying how many requests were compared.
+
+    When the legacy input has Ingresses (of class istio), requests from outside the
+    mesh through the ingress are compared too: the legacy ingress against the
+    Gateways that select ``ingress_gateway``'s labels (default ``istio=ingressgateway``).
+    """
     legacy = v1alpha1.index(legacy_inventory.legacy, cluster_domain)
     converted = v1alpha3.index(converted_docs, cluster_domain, default_namespace)
     hosts = generate.all_hosts(legacy, converted) - _existing_only(legacy_inventory, legacy)
     requests = generate.generate(legacy, converted, legacy_inventory.services, hosts,
                                  max_per_host)
+    pairs: Iterable[tuple[Request, Outcome, Outcome]] = (
+        (r, v1alpha1.simulate(legacy, r), v1alpha3.simulate(converted, r)) for r in requests)
+    ingresses = legacy_inventory.of_kind(ingress_v1.INGRESS_KIND)
+    if ingresses:
+        pairs = itertools.chain(pairs, _ingress_pairs(
+            legacy_inventory, ingresses, converted_docs, legacy, cluster_domain,
+            default_namespace, ingress_gateway, max_per_host))
     involved = _involved_index(legacy_inventory, legacy)
-    findings = list(findings)
+    by_source = _by_source(findings)
     existing = {Ref(e.kind, e.namespace, e.name) for e in legacy_inventory.existing
                 if e.kind != "DestinationRule" or _sets_policy(e.data.get("spec") or {})}
     differences = []
-    for request in requests:
-        old = v1alpha1.simulate(legacy, request)
-        new = v1alpha3.simulate(converted, request)
+    compared = 0
+    for request, old, new in pairs:
+        compared += 1
         if old != new:
             diff = Difference(request, old, new, aspects(old, new),
                               _legacy_involved(old, new, legacy, involved),
                               existing=tuple(r for r in new.involved if r in existing))
-            diff.explained_by = explaining(diff, findings)
+            diff.explained_by = explaining(diff, _candidates(diff, by_source))
             differences.append(diff)
-    return Comparison(len(requests), differences)
+    return Comparison(compared, differences)
+
+
+def _ingress_pairs(inventory: Inventory, ingresses: list[LegacyResource], docs: list[dict],
+                   legacy: v1alpha1.LegacyConfig, cluster_domain: str, default_namespace: str,
+                   workload: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+                   max_per_host: int) -> Iterator[tuple[Request, Outcome, Outcome]]:
+    """Requests through the ingress, with their legacy and converted outcomes."""
+    old_ingress = ingress_v1.index(ingresses, inventory.service_ports, cluster_domain, legacy)
+    gateways = gateway.index(docs, cluster_domain, default_namespace, workload,
+                             inventory.service_ports)
+    for request in generate.ingress_requests(old_ingress, gateways, max_per_host):
+        old = ingress_v1.simulate(old_ingress, request)
+        new = gateway.simulate(gateways, request)
+        yield request, old, old if _unserved_port(old_ingress, request, old, new) else new
+
+
+def _unserved_port(config: ingress_v1.IngressConfig, request: Request, old: Outcome,
+                   new: Outcome) -> bool:
+    """A port no Ingress routed anything on, and no Gateway server listens on: the same.
+
+    Istio 0.7's ingress listened on port 80 even with nothing to route there (404);
+    the gateway listens only on the ports of its servers (refused). Neither routes.
+    """
+    return (old.status == NO_ROUTE and new.status == REFUSED
+            and not config.tables.get(request.port or 0)
+            and new.detail.startswith(gateway.NO_SERVER))
 
 
 def _sets_policy(spec: dict) -> bool:
@@ -296,8 +366,10 @@ def _labels_everywhere(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
 
 def _merged(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
     """Routes of an existing VirtualService come first, policies of an existing rule win;
-    but a converted policy is never just lost."""
+    but a converted policy is never just lost. An existing Gateway keeps its servers."""
     kinds = {r.kind for r in diff.existing}
+    if diff.request.gateway:
+        return bool(kinds & {"Gateway", "VirtualService"})
     if aspect.kind == "policy":
         kept = [d for d in diff.new.destinations
                 if (d.host, d.labels) == (aspect.host, aspect.labels)]
@@ -305,6 +377,31 @@ def _merged(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
     if aspect.kind == "egress":
         return "ServiceEntry" in kinds
     return "VirtualService" in kinds
+
+
+def _ingress_matched(diff: Difference, inv: Involved) -> bool:
+    """An ingress request that the legacy ingress routed by a path of this Ingress."""
+    return diff.request.gateway and diff.old.matched == inv.ref
+
+
+def _one_certificate(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
+    """A request no Ingress routed (404) fails the TLS handshake now: its SNI names no HTTPS
+    host of the gateway (Istio 0.7 presented its one certificate to any client)."""
+    return (diff.request.gateway and aspect.kind == "status" and inv.ref.kind == "Ingress"
+            and diff.old.status == NO_ROUTE and diff.new.status == REFUSED
+            and diff.new.detail.startswith(gateway.NO_SNI))
+
+
+def _named_port(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
+    """The Ingress's path named a port nothing resolved: the output has none."""
+    return aspect.kind == "destinations" and _ingress_matched(diff, inv) and any(
+        not (port_of(d.host) or "0").isdigit() for d in diff.old.destinations)
+
+
+def _backend_rules(diff: Difference, aspect: Aspect, inv: Involved) -> bool:
+    """The legacy ingress applied the backend's RouteRules to this request."""
+    return _ingress_matched(diff, inv) and any(r.kind == "RouteRule"
+                                               for r in diff.old.involved)
 
 
 def _fields(*kinds: str) -> Rule:
@@ -328,6 +425,9 @@ EXPLAINS: dict[str, Rule] = {
     "IM305": lambda diff, aspect, inv: _policy_of_host(diff, aspect, inv) and (
         inv.legacy_source_holds(diff.request.caller)),
     "IM306": _policy_of_host,
+    "IM216": _one_certificate,
+    "IM308": _named_port,
+    "IM309": _backend_rules,
 }
 
 
@@ -335,6 +435,7 @@ def explaining(diff: Difference, findings: Iterable[Finding]) -> tuple[Finding, 
     """Findings that together account for every aspect of ``diff``; empty if some aspect is not."""
     by_ref = {i.ref: i for i in diff.legacy}
     used: list[Finding] = []
+    seen: set[int] = set()
     relevant = []
     for finding in findings:
         rule = EXPLAINS.get(finding.code)
@@ -346,16 +447,34 @@ def explaining(diff: Difference, findings: Iterable[Finding]) -> tuple[Finding, 
         found = [f for f, rule, inv in relevant if rule(diff, aspect, inv)]
         if not found:
             return ()
-        used.extend(f for f in found if f not in used)
+        used.extend(f for f in found if id(f) not in seen)
+        seen.update(id(f) for f in found)
     return tuple(used)
+
+
+def _by_source(findings: Iterable[Finding]) -> dict[Ref, list[tuple[int, Finding]]]:
+    """The findings that can explain something, by legacy resource, numbered in order."""
+    out: dict[Ref, list[tuple[int, Finding]]] = {}
+    for n, finding in enumerate(findings):
+        if finding.source is not None and finding.code in EXPLAINS:
+            src = finding.source
+            out.setdefault(Ref(src.kind, src.namespace, src.name), []).append((n, finding))
+    return out
+
+
+def _candidates(diff: Difference, by_source: dict[Ref, list[tuple[int, Finding]]],
+                ) -> list[Finding]:
+    """The findings of the legacy resources ``diff`` involves, in their original order."""
+    own = {n: f for i in diff.legacy for n, f in by_source.get(i.ref, ())}
+    return [own[n] for n in sorted(own)]
 
 
 def explain(differences: Iterable[Difference],
             findings: Iterable[Finding]) -> tuple[list[Difference], list[Difference]]:
     """Split differences into (explained by a finding, unexplained); sets ``explained_by``."""
-    findings = list(findings)
+    by_source = _by_source(findings)
     explained, unexplained = [], []
     for diff in differences:
-        diff.explained_by = explaining(diff, findings)
+        diff.explained_by = explaining(diff, _candidates(diff, by_source))
         (explained if diff.explained_by else unexplained).append(diff)
     return explained, unexplained

@@ -16,7 +16,12 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from istiomigrate.choices import EgressTLS
+from istiomigrate.choices import (
+    INGRESS_GATEWAY_SELECTOR,
+    INGRESS_GATEWAY_SELECTOR_HELP,
+    EgressTLS,
+    parse_selector,
+)
 from istiomigrate.errors import InputError
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
@@ -47,6 +52,8 @@ def verify(
     egress_tls: Annotated[EgressTLS, typer.Option(
         help="The --egress-tls the conversion used, so that the differences it intended are "
         "marked as explained.")] = EgressTLS.originate,
+    ingress_gateway_selector: Annotated[str, typer.Option(
+        help=INGRESS_GATEWAY_SELECTOR_HELP)] = INGRESS_GATEWAY_SELECTOR,
 ) -> None:
     """Prove the converted config routes every request as the legacy config did.
 
@@ -59,17 +66,19 @@ def verify(
     from istiomigrate.convert import Options
 
     try:
+        gateway = parse_selector(ingress_gateway_selector)
         inventory = reader.read_paths(paths, default_namespace=namespace)
         docs = read_converted(against)
-    except InputError as exc:
+    except (InputError, ValueError) as exc:
         print(f"istiomigrate: error: {exc}", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE) from None
     options = Options(cluster_domain=cluster_domain, egress_tls=egress_tls.value,
-                      default_namespace=namespace)
+                      default_namespace=namespace, ingress_gateway_selector=gateway)
     findings = _findings(inventory, options)
     try:
         result = verifying.compare(inventory, docs, findings, cluster_domain=cluster_domain,
-                                   default_namespace=namespace, max_per_host=max_requests)
+                                   default_namespace=namespace, max_per_host=max_requests,
+                                   ingress_gateway=gateway)
     except (TypeError, ValueError) as exc:  # a value of the wrong type in a hand-written file
         print(f"istiomigrate: error: converted config not understood: {exc}", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE) from None

@@ -20,12 +20,13 @@ import yaml
 from typer.testing import CliRunner
 
 from istiomigrate.cli import app
-from tests.fakekube import FakeKube
+from tests.fakekube import DEFAULT_RESOURCES, FakeKube, ResourceType
 from tests.fakekube.fixture import kubectl_or_skip, run_kubectl
 from tests.helpers import FIXTURES, ROOT
 
 TOKEN = "t0ken-never-to-be-printed-7f3a"
 MESH = FIXTURES / "cluster" / "mesh.yaml"
+INGRESS = FIXTURES / "cluster" / "ingress.yaml"
 LEGACY_PLURALS = ("routerules", "destinationpolicies", "egressrules")
 NETWORKING = ("networking.istio.io", "v1alpha3")
 
@@ -430,3 +431,180 @@ def test_error_findings_block_apply_unless_allow_lossy(mesh) -> None:
     assert lossy.exit_code == 1  # applied, and still says the result is not exact
     assert kube.get("virtualservices", "reviews", "bookinfo") is not None
     assert legacy_left(kube) >= BOOKINFO_LEGACY
+
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes Ingresses of class istio
+
+# What `-A` plans for fixtures/cluster/ingress.yaml (see its header comment).
+INGRESS_PLAN = {
+    "Gateway istio-system/k8s-ingress": "create",
+    "VirtualService shop/store-example-com-ingress": "create",
+    "VirtualService web/www-example-com-ingress": "create",
+}
+ISTIO_INGRESSES = {("shop", "store"), ("web", "site")}
+OTHER_INGRESSES = {("web", "blog"), ("web", "docs")}  # class nginx, and no class
+# Served by Kubernetes 1.14 to 1.21 beside extensions/v1beta1, which 1.22 removed with it.
+NETWORKING_INGRESS = ResourceType("networking.k8s.io", "v1beta1", "ingresses", "Ingress",
+                                  "ingress", short_names=("ing",), builtin=True)
+
+
+def ingress_cluster(factory: Any, kubeconfig: Path, api: str = "extensions/v1beta1",
+                    **options: Any) -> tuple[FakeKube, Path]:
+    """fixtures/cluster/ingress.yaml in a fake cluster, its Ingresses under ``api``."""
+    kube = factory(token=TOKEN, **options)
+    for doc in yaml.safe_load_all(INGRESS.read_text()):
+        kube.add({**doc, "apiVersion": api} if doc["kind"] == "Ingress" else doc)
+    return kube, kube.kubeconfig(kubeconfig, namespace="shop")
+
+
+def ingresses_left(kube: FakeKube, resource: str = "ingresses") -> set[tuple[str, str]]:
+    return {(o["metadata"]["namespace"], o["metadata"]["name"])
+            for o in kube.objects(resource)}
+
+
+def test_ingresses_dry_run_plans_gateway_and_virtual_services(fake_kube_factory: Any,
+                                                               tmp_path: Path) -> None:
+    kube, kubeconfig = ingress_cluster(fake_kube_factory, tmp_path / "kc")
+    every = run(kubeconfig, "-A", "--report-format", "json")
+    assert every.exit_code == 0, every.stderr
+    assert plan_actions(every.stdout) == INGRESS_PLAN
+    assert re.search(r"^  Ingress shop/store +->  replaced by Gateway istio-system/k8s-ingress, "
+                     r"VirtualService shop/store-example-com-ingress$", every.stdout, re.M)
+    assert "web/blog" not in every.stdout and "web/docs" not in every.stdout
+    assert "2 legacy resources replaced" in every.stdout
+    findings = json.loads(every.stderr)["findings"]
+    assert [(f["code"], f["source"]["name"]) for f in findings] == [("IM108", "docs")]
+    assert kube.write_requests() == []
+    lists = [r for r in kube.requests if r.path.endswith("/ingresses")]
+    assert [r.path for r in lists] == ["/apis/extensions/v1beta1/ingresses"]
+    assert lists[0].query.get("limit") == "500"
+
+    # -n: the Ingresses of that namespace; the Gateway in the ingress gateway's namespace.
+    shop = run(kubeconfig, "-n", "shop")
+    assert plan_actions(shop.stdout) == {
+        "Gateway istio-system/k8s-ingress": "create",
+        "VirtualService shop/store-example-com-ingress": "create"}
+    assert "web/site" not in shop.stdout and "IM108" not in shop.stderr
+    # An Ingress of another namespace for the same host: named in a note, not converted.
+    kube.add({"apiVersion": "extensions/v1beta1", "kind": "Ingress",
+              "metadata": {"name": "store-admin", "namespace": "web",
+                           "annotations": {"kubernetes.io/ingress.class": "istio"}},
+              "spec": {"rules": [{"host": "store.example.com", "http": {"paths": [
+                  {"path": "/admin", "backend": {"serviceName": "site",
+                                                 "servicePort": 80}}]}}]}})
+    shared = run(kubeconfig, "-n", "shop")
+    assert plan_actions(shared.stdout) == plan_actions(shop.stdout)
+    assert "note: Ingress web/store-admin (namespace not selected) also routes host " \
+           "store.example.com" in shared.stderr and "-A" in shared.stderr
+    # A VirtualService of that name for other hosts is not ours: a conflict, never replaced.
+    kube.add({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService",
+              "metadata": {"name": "store-example-com-ingress", "namespace": "shop"},
+              "spec": {"hosts": ["shop.example.com"], "gateways": ["k8s-ingress"],
+                       "http": [{"route": [{"destination": {"host": "store"}}]}]}})
+    foreign = run(kubeconfig, "-n", "shop")
+    assert plan_actions(foreign.stdout)["VirtualService shop/store-example-com-ingress"] \
+        == "conflict"
+    assert "already exists for shop.example.com, not for store.example.com on gateways " \
+           "k8s-ingress.istio-system.svc.cluster.local (bound to gateways k8s-ingress)" \
+           in foreign.stdout
+    assert kube.write_requests() == []
+
+
+def test_ingresses_read_from_a_cluster_convert_as_from_files(fake_kube_factory: Any,
+                                                             tmp_path: Path) -> None:
+    _, kubeconfig = ingress_cluster(fake_kube_factory, tmp_path / "kc")
+    cluster = run(kubeconfig, "-A", "-o", "yaml", "--report-format", "json")
+    files = CliRunner().invoke(app, ["convert", str(INGRESS), "--report-format", "json"])
+    assert cluster.exit_code == files.exit_code == 0, (cluster.stderr, files.stderr)
+    docs = list(yaml.safe_load_all(cluster.stdout))
+    assert docs == list(yaml.safe_load_all(files.stdout))
+    assert [d["kind"] for d in docs] == ["Gateway", "VirtualService", "VirtualService"]
+    # servicePort http-web resolved through the Service read from the cluster
+    store = docs[1]["spec"]["http"]
+    assert [r["route"][0]["destination"]["port"]["number"] for r in store] == [8000, 9000, 8000]
+
+    def codes(result: Any) -> list[tuple[str, str]]:
+        return [(f["code"], f["message"]) for f in json.loads(result.stderr)["findings"]]
+
+    assert codes(cluster) == codes(files)
+
+
+def test_ingresses_apply_prune_and_run_again(fake_kube_factory: Any, tmp_path: Path) -> None:
+    kube, kubeconfig = ingress_cluster(fake_kube_factory, tmp_path / "kc")
+    before = {(o["metadata"]["namespace"], o["metadata"]["name"]): o
+              for o in kube.objects("ingresses")}
+    applied = run(kubeconfig, "-A", "--apply")
+    assert applied.exit_code == 0, applied.stderr
+    assert "applied: 3 resources written." in applied.stdout
+    assert kube.get("gateways", "k8s-ingress", "istio-system")["spec"]["servers"][0][
+        "hosts"] == ["store.example.com", "www.example.com"]
+    writes = kube.write_requests()
+
+    # Run again: our gateway-bound VirtualServices are recognised, not conflicts.
+    again = run(kubeconfig, "-A")
+    assert plan_actions(again.stdout) == dict.fromkeys(INGRESS_PLAN, "unchanged")
+    assert kube.write_requests() == writes
+
+    backup_dir = tmp_path / "backup"
+    pruned = run(kubeconfig, "-A", "--apply", "--prune-legacy", "--backup-dir", str(backup_dir))
+    assert pruned.exit_code == 0, pruned.stderr
+    assert plan_actions(pruned.stdout) == dict.fromkeys(INGRESS_PLAN, "unchanged")
+    assert "applied: 0 resources written, 2 legacy resources deleted." in pruned.stdout
+    assert ingresses_left(kube) == OTHER_INGRESSES  # nginx and class-less ones untouched
+    deletes = [w for w in kube.write_requests()[len(writes):] if not w.dry_run]
+    assert sorted(w.path for w in deletes) == [
+        "/apis/extensions/v1beta1/namespaces/shop/ingresses/store",
+        "/apis/extensions/v1beta1/namespaces/web/ingresses/site"]
+    assert {w.method for w in deletes} == {"DELETE"}
+    backup = backup_dir / "legacy-backup.yaml"
+    assert backup.stat().st_mtime <= deletes[0].time
+    assert_rbac_allows(kube.requests)
+
+    after = run(kubeconfig, "-A")  # nothing left to convert; what was written stays
+    assert plan_actions(after.stdout) == {} and "none found" in after.stdout
+    assert kube.get("virtualservices", "www-example-com-ingress", "web") is not None
+
+    # kubectl apply -f restores the Ingresses as they were.
+    fresh = fake_kube_factory(token=TOKEN, namespaces=("default", "shop", "web"))
+    run_kubectl(fresh.kubeconfig(tmp_path / "fresh"), "apply", "-f", str(backup),
+                home=tmp_path)
+    restored = {(o["metadata"]["namespace"], o["metadata"]["name"]): o
+                for o in fresh.objects("ingresses")}
+    assert set(restored) == ISTIO_INGRESSES
+    for key, obj in restored.items():
+        assert obj["spec"] == before[key]["spec"]
+        assert obj["metadata"]["annotations"]["kubernetes.io/ingress.class"] == "istio"
+
+
+def test_ingresses_of_networking_k8s_io_when_extensions_is_not_served(
+        fake_kube_factory: Any, tmp_path: Path) -> None:
+    kube, kubeconfig = ingress_cluster(
+        fake_kube_factory, tmp_path / "kc", api="networking.k8s.io/v1beta1",
+        installed=[*DEFAULT_RESOURCES, NETWORKING_INGRESS], missing=("ingresses.extensions",))
+    backup_dir = tmp_path / "backup"
+    result = run(kubeconfig, "-A", "--apply", "--prune-legacy", "--backup-dir", str(backup_dir))
+    assert result.exit_code == 0, result.stderr
+    assert plan_actions(result.stdout) == INGRESS_PLAN
+    assert "IM106" not in result.stderr
+    assert ingresses_left(kube, "ingresses.networking.k8s.io") == OTHER_INGRESSES
+    deletes = [w.path for w in kube.write_requests(include_dry_run=False)
+               if w.method == "DELETE"]
+    assert sorted(deletes) == [
+        "/apis/networking.k8s.io/v1beta1/namespaces/shop/ingresses/store",
+        "/apis/networking.k8s.io/v1beta1/namespaces/web/ingresses/site"]
+    backup = list(yaml.safe_load_all((backup_dir / "legacy-backup.yaml").read_text()))
+    assert {d["apiVersion"] for d in backup} == {"networking.k8s.io/v1beta1"}
+    assert_rbac_allows(kube.requests)
+
+    # Neither served (Kubernetes 1.22 and later): IM106, and the rest still converts.
+    none = fake_kube_factory(token=TOKEN, missing=("ingresses",))
+    none.load_yaml(MESH)
+    report = run(none.kubeconfig(tmp_path / "none", namespace="bookinfo"),
+                 "--report-format", "json")
+    assert report.exit_code == 0, report.stderr
+    (im106,) = [f for f in json.loads(report.stderr)["findings"] if f["code"] == "IM106"]
+    assert im106["severity"] == "info"
+    assert "extensions/v1beta1" in im106["message"] and \
+        "networking.k8s.io/v1beta1" in im106["message"]
+    assert plan_actions(report.stdout) == BOOKINFO_PLAN

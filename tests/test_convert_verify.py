@@ -44,3 +44,18 @@ def test_without_verify_the_broken_converter_goes_unnoticed(
     case = str(FIXTURES / "cases" / "source-resolution" / "input.yaml")
     result = CliRunner().invoke(app, ["convert", "--report-format", "json", case])
     assert "IM310" not in result.stderr
+
+
+def test_a_custom_ingress_gateway_is_verified_with_its_own_selector(tmp_path) -> None:
+    case = str(FIXTURES / "cases" / "ingress-merge" / "input.yaml")
+    selector = "app=edge-gateway"
+    _, report = convert("--ingress-gateway-selector", selector, case)
+    assert not [f for f in report["findings"] if f["code"] == "IM310"]
+    out = tmp_path / "out.yaml"
+    converted = CliRunner().invoke(app, ["convert", "--ingress-gateway-selector", selector, case])
+    out.write_text(converted.stdout)
+    same = CliRunner().invoke(app, ["verify", case, "--against", str(out),
+                                    "--ingress-gateway-selector", selector])
+    assert same.exit_code == 0, same.stdout
+    other = CliRunner().invoke(app, ["verify", case, "--against", str(out)])
+    assert other.exit_code == 1  # the default selector finds no Gateway: every request refused

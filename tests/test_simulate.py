@@ -11,15 +11,18 @@ import re
 import pytest
 
 from istiomigrate.findings import SourceRef
+from istiomigrate.ingress_model import IngressSpec
 from istiomigrate.legacy import SPEC_MODELS
 from istiomigrate.reader import LegacyResource
-from istiomigrate.simulate import generate, v1alpha1, v1alpha3
+from istiomigrate.simulate import gateway, generate, ingress_v1, v1alpha1, v1alpha3
 from istiomigrate.simulate.request import (
     BLOCKED,
     NO_ROUTE,
+    REFUSED,
     ROUTE,
     UNAVAILABLE,
     Caller,
+    Ref,
     Request,
     host_matches,
     labels_of,
@@ -364,3 +367,200 @@ def test_destination_order_does_not_matter() -> None:
     converted = [vs([{"route": [to("two", weight=20), to("one", weight=80)]}]), DR]
     request = Request.http(A, EXTERNAL)
     assert old(legacy, request) == new(converted, request)
+
+
+# --- the ingress: Istio 0.7/0.8's Ingress, and the v1alpha3 ingress gateway -----------------
+
+
+def ingress(name: str, spec: dict, namespace: str = "web") -> LegacyResource:
+    raw = {"metadata": {"name": name, "namespace": namespace,
+                        "annotations": {"kubernetes.io/ingress.class": "istio"}}, "spec": spec}
+    return LegacyResource("Ingress", namespace, name, IngressSpec.model_validate(spec),
+                          SourceRef("Ingress", namespace, name), None, raw)
+
+
+def paths(*items: tuple[str | None, str, int | str], host: str | None = None) -> dict:
+    rule: dict = {"http": {"paths": [{"backend": {"serviceName": svc, "servicePort": port}} | (
+        {"path": path} if path is not None else {}) for path, svc, port in items]}}
+    return {"rules": [rule | ({"host": host} if host else {})]}
+
+
+def legacy_ingress(*ingresses: LegacyResource, ports: dict | None = None):
+    config = ingress_v1.index(ingresses, ports or {})
+    return lambda host, path="/", port=80: ingress_v1.simulate(
+        config, Request.ingress(host, path, port))
+
+
+def dest(outcome) -> list[str]:
+    return [d.host for d in outcome.destinations]
+
+
+def web(name: str, port: int | str) -> str:
+    return f"{name}.web.svc.cluster.local:{port}"
+
+
+def test_ingress_paths_in_routes_by_path_order_across_ingresses() -> None:
+    ask = legacy_ingress(
+        ingress("b", paths(("/.*", "root", 80), ("/foo/.*", "foo", 80))),
+        ingress("a", paths(("/foo/bar", "bar", 80), ("/foo/bar/.*", "deep", 80))))
+    assert dest(ask("x.com", "/foo/bar")) == [web("bar", 80)]
+    assert dest(ask("x.com", "/foo/bar/z")) == [web("deep", 80)]
+    assert dest(ask("x.com", "/foo/ba")) == [web("foo", 80)]
+    assert dest(ask("x.com", "/fo")) == [web("root", 80)]
+    assert ask("x.com", "/foo/bar").matched == Ref("Ingress", "web", "a")
+
+
+def test_ingress_host_exact_else_any_else_404() -> None:
+    ask = legacy_ingress(ingress("i", {"rules": [
+        paths(("/x", "shop", 80), host="shop.com")["rules"][0],
+        paths(("/.*", "any", 80))["rules"][0]]}))
+    assert dest(ask("shop.com", "/x")) == [web("shop", 80)]
+    assert ask("shop.com", "/y").status == NO_ROUTE  # shop.com's own routes only
+    assert dest(ask("other.com", "/y")) == [web("any", 80)]
+
+
+def test_tls_ingress_on_443_only_and_port_80_always_listens() -> None:
+    secure = legacy_ingress(ingress("s", {"tls": [{"secretName": "x"}],
+                                          **paths((None, "app", 80))}))
+    assert dest(secure("a.com", "/", 443)) == [web("app", 80)]
+    assert secure("a.com", "/", 80).status == NO_ROUTE
+    plain = legacy_ingress(ingress("p", paths((None, "app", 80))))
+    assert plain("a.com", "/", 443).status == REFUSED
+    assert plain("a.com", "/", 8080).status == REFUSED
+
+
+def test_ingress_ports_named_resolved_missing_or_not_http_dropped() -> None:
+    ports = {("web", "app"): [("http-main", 8000), ("metrics", 9102), (None, 7000)]}
+    ask = legacy_ingress(ingress("i", paths(
+        ("/named", "app", "http-main"), ("/metrics", "app", 9102), ("/raw", "app", 7000),
+        ("/gone", "app", 1234), ("/unknown", "other", "http"), ("/.*", "app", 8000))),
+        ports=ports)
+    assert dest(ask("a.com", "/named")) == [web("app", 8000)]
+    for dropped in ("/metrics", "/raw", "/gone"):
+        assert dest(ask("a.com", dropped)) == [web("app", 8000)]  # the prefix /, not its own
+    assert dest(ask("a.com", "/unknown")) == [web("other", "http")]  # Service not in input
+
+
+def test_default_backend_is_the_last_route_for_any_host() -> None:
+    ask = legacy_ingress(ingress("i", {"backend": {"serviceName": "dflt", "servicePort": 80},
+                                       **paths(("/a/.*", "a", 80))}))
+    assert dest(ask("x.com", "/a/b")) == [web("a", 80)]
+    assert dest(ask("x.com", "/b")) == [web("dflt", 80)]
+
+
+def test_backend_route_rules_applied_to_ingress_traffic() -> None:
+    rules = [res("RouteRule", "r", {"destination": {"name": "app"},
+                                    "route": [{"labels": {"version": "v2"}}]}, "web")]
+    config = ingress_v1.index([ingress("i", paths((None, "app", 80)))], {},
+                              legacy=v1alpha1.index(rules))
+    outcome = ingress_v1.simulate(config, Request.ingress("a.com", "/"))
+    assert [(d.host, dict(d.labels)) for d in outcome.destinations] == [
+        (web("app", 80), {"version": "v2"})]
+    assert Ref("RouteRule", "web", "r") in outcome.involved
+
+
+GATEWAY = doc("Gateway", "gw", {"selector": {"istio": "ingressgateway"}, "servers": [
+    {"port": {"number": 80, "protocol": "HTTP", "name": "http"}, "hosts": ["*"]},
+    {"port": {"number": 443, "protocol": "HTTPS", "name": "https"}, "hosts": ["a.com"],
+     "tls": {"mode": "SIMPLE", "serverCertificate": "c", "privateKey": "k"}}]}, "istio-system")
+
+
+def gvs(name: str, hosts: list[str], http: list[dict], gateways: list[str] | None = None,
+        namespace: str = "web") -> dict:
+    return doc("VirtualService", name, {
+        "hosts": hosts, "gateways": gateways or ["gw.istio-system.svc.cluster.local"],
+        "http": http}, namespace)
+
+
+def via(host: str, port: int | None = None, **destination) -> dict:
+    return {"route": [{"destination": {"host": host, **({"port": {"number": port}} if port
+                                                       else {}), **destination}}]}
+
+
+def at_gateway(*docs: dict, workload: dict | None = None, ports: dict | None = None):
+    config = gateway.index(list(docs), workload=workload, service_ports=ports or {})
+    return lambda host, path="/", port=80: gateway.simulate(
+        config, Request.ingress(host, path, port))
+
+
+def test_gateway_binding_by_short_name_or_fqdn_not_mesh_or_namespace_slash_name() -> None:
+    ask = at_gateway(
+        GATEWAY, gvs("short", ["short.com"], [via("s", 80)], ["gw"], "istio-system"),
+        gvs("fqdn", ["fqdn.com"], [via("f", 80)]),
+        gvs("short-elsewhere", ["elsewhere.com"], [via("e", 80)], ["gw"]),
+        gvs("slash", ["slash.com"], [via("x", 80)], ["istio-system/gw"]),
+        gvs("mesh", ["mesh.com"], [via("m", 80)], ["mesh"]))
+    assert dest(ask("short.com")) == ["s.istio-system.svc.cluster.local:80"]
+    assert dest(ask("fqdn.com")) == [web("f", 80)]
+    for unbound in ("elsewhere.com", "slash.com", "mesh.com"):
+        assert ask(unbound).status == NO_ROUTE
+
+
+def test_gateway_selector_and_ports() -> None:
+    binding = gvs("v", ["*"], [via("app", 80)])
+    assert at_gateway(GATEWAY, binding)("a.com", "/", 8080).status == REFUSED
+    assert at_gateway(GATEWAY, binding, workload={"app": "edge"})("a.com").status == REFUSED
+    assert dest(at_gateway(GATEWAY, binding, workload={"istio": "ingressgateway", "x": "y"})(
+        "a.com")) == [web("app", 80)]
+
+
+def test_gateway_tls_sni_picks_the_server_and_an_unknown_sni_is_refused() -> None:
+    ask = at_gateway(GATEWAY, gvs("v", ["*"], [via("app", 80)]))
+    assert dest(ask("a.com", "/", 443)) == [web("app", 80)]
+    refused = ask("b.com", "/", 443)
+    assert refused.status == REFUSED and refused.detail.startswith(gateway.NO_SNI)
+    assert gateway.simulate(gateway.index([GATEWAY]), Request.ingress(
+        "a.com", "/", 443, tls=False)).status == REFUSED
+
+
+def test_gateway_port_matches_and_a_virtual_service_without_routes_is_skipped() -> None:
+    ask = at_gateway(
+        GATEWAY,
+        gvs("a", ["a.com"], [{"match": [{"uri": {"prefix": "/"}, "port": 443}],
+                              **via("secure", 80)}]),
+        gvs("any", ["*"], [{"match": [{"uri": {"exact": "/x"}, "port": 80}], **via("x", 80)},
+                           {"match": [{"uri": {"prefix": "/"}, "sourceLabels": {"a": "b"}}],
+                            **via("never", 80)}]))
+    assert dest(ask("a.com", "/", 443)) == [web("secure", 80)]
+    assert dest(ask("a.com", "/x", 80)) == [web("x", 80)]  # a.com's VS has no port-80 route
+    assert ask("a.com", "/y", 80).status == NO_ROUTE
+
+
+def test_gateway_hosts_match_wildcards_both_ways() -> None:
+    server_hosts = doc("Gateway", "gw", {"selector": {}, "servers": [
+        {"port": {"number": 80, "protocol": "HTTP"}, "hosts": ["a.example.com"]}]},
+        "istio-system")
+    ask = at_gateway(server_hosts, gvs("wild", ["*.example.com"], [via("w", 80)]),
+                     gvs("other", ["b.other.com"], [via("o", 80)]))
+    assert dest(ask("c.example.com")) == [web("w", 80)]  # the VS host is the domain
+    assert ask("b.other.com").status == NO_ROUTE
+    assert gateway.hostname_matches("*.com", "*.example.com")
+    assert gateway.hostname_matches("a.example.com", "*")
+    assert not gateway.hostname_matches("a.example.com", "b.example.com")
+
+
+def test_gateway_destination_ports() -> None:
+    ports = {("web", "one"): [("http", 8000)], ("web", "two"): [("http", 1), ("grpc", 2)]}
+    ask = at_gateway(GATEWAY, gvs("v", ["*"], [
+        {"match": [{"uri": {"exact": "/one"}}], **via("one")},
+        {"match": [{"uri": {"exact": "/two"}}], **via("two")},
+        {"match": [{"uri": {"exact": "/named"}}], "route": [
+            {"destination": {"host": "one", "port": {"name": "http"}}}]},
+        {"match": [{"uri": {"exact": "/subset"}}], **via("one", 80, subset="v9")}]), ports=ports)
+    assert dest(ask("a.com", "/one")) == [web("one", 8000)]  # the Service's only port
+    assert dest(ask("a.com", "/two")) == [web("two", 80)]  # else the gateway port
+    assert ask("a.com", "/named").status == UNAVAILABLE  # black hole
+    assert ask("a.com", "/subset").status == UNAVAILABLE
+    assert ask("a.com", "/other").status == NO_ROUTE
+
+
+def test_ingress_requests_meet_and_just_miss_every_path() -> None:
+    found = generate.ingress_paths([{"exact": "/a/b"}, {"prefix": "/api/"}])
+    assert {"/a/b", "/a/bx", "/a/", "/api/", "/api/x", "/api", "/", "/istiomigrate-nowhere"} <= (
+        set(found))
+    legacy = ingress_v1.index([ingress("i", paths(("/api/.*", "app", 80), host="a.com"))], {})
+    requests = generate.ingress_requests(legacy, gateway.index([GATEWAY]))
+    assert {(r.host, r.port) for r in requests} >= {
+        ("a.com", 80), ("a.com", 443), (generate.UNKNOWN_HOST, 80)}
+    assert all(r.gateway and r.caller == EXTERNAL for r in requests)
+    assert {r.tls for r in requests if r.port == 443} == {True}

@@ -411,7 +411,7 @@ CASES = {
     18: (["destination-policy-helloworld.yaml", "route-rule-80-20.yaml"],
          "destination-rule-helloworld-with-80-20"),
     19: (["nolabel-destination-policy.yaml"], "nolabel-destination-rule"),
-    # 20 and 21 are Ingresses: verify simulates sidecar routing only.
+    # 20 and 21 are Ingresses: tests/test_verify_ingress.py covers them.
 }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from istiomigrate.cluster import ClusterError
-from istiomigrate.cluster.client import BY_KIND, Connection
+from istiomigrate.cluster.client import BY_KIND, Connection, kind_of
 from istiomigrate.cluster.plan import Change, Plan
 from istiomigrate.files import atomic_write
 from istiomigrate.reader import LegacyResource
@@ -60,7 +60,7 @@ def _dry_run(conn: Connection, writes: list[Change], deletes: list[LegacyResourc
         for change in writes:
             _send(conn, change, dry_run=True)
         for legacy in deletes:
-            conn.delete(BY_KIND[legacy.kind], legacy.raw, dry_run=True)
+            conn.delete(kind_of(legacy.raw), legacy.raw, dry_run=True)
     except ClusterError as exc:
         raise ClusterError(f"{exc} [server dry run: nothing was changed]", exc.status) from None
 
@@ -89,7 +89,7 @@ def _delete(conn: Connection, legacy: LegacyResource, done: list[str], backup: P
             echo: Callable[[str], None]) -> None:
     label = f"{legacy.kind} {legacy.namespace}/{legacy.name}"
     try:
-        conn.delete(BY_KIND[legacy.kind], legacy.raw, dry_run=False)
+        conn.delete(kind_of(legacy.raw), legacy.raw, dry_run=False)
     except ClusterError as exc:
         raise ClusterError(_stopped(exc, done, f"delete {label}",
                                     f"every legacy resource is in {backup}"),
@@ -133,7 +133,8 @@ def write_backup(legacy: list[LegacyResource], directory: Path) -> Path:
 
 
 def backup_text(legacy: list[LegacyResource]) -> str:
-    head = ("# Legacy Istio resources deleted by istiomigrate --prune-legacy.\n"
+    head = ("# Legacy Istio resources (and Ingresses of class istio) deleted by istiomigrate "
+            "--prune-legacy.\n"
             "# Restore with: kubectl apply -f legacy-backup.yaml\n")
     docs = [restorable(x.raw) for x in legacy]
     return head + yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False,
@@ -141,8 +142,10 @@ def backup_text(legacy: list[LegacyResource]) -> str:
 
 
 def restorable(obj: dict) -> dict:
-    """The object without the fields the server sets, and without status."""
-    out = copy.deepcopy(obj)
+    """The object without the fields the server sets, and without status; ``apiVersion`` and
+    ``kind`` first (built-in lists such as Ingresses' leave them out; the reader adds them)."""
+    out = {k: copy.deepcopy(obj[k]) for k in ("apiVersion", "kind") if k in obj}
+    out.update((k, copy.deepcopy(v)) for k, v in obj.items() if k not in out)
     out.pop("status", None)
     meta = out.get("metadata") or {}
     for name in SERVER_FIELDS:

@@ -54,7 +54,19 @@ NETWORKING = tuple(Kind("networking.istio.io", "v1alpha3", p, k) for p, k in (
     ("virtualservices", "VirtualService"), ("destinationrules", "DestinationRule"),
     ("serviceentries", "ServiceEntry"), ("gateways", "Gateway")))
 SERVICES = Kind("", "v1", "services", "Service")
+# Istio 0.8 watched extensions/v1beta1; Kubernetes 1.14 to 1.21 also serve the same objects as
+# networking.k8s.io/v1beta1, 1.22 neither: the first one served is read.
+INGRESSES = tuple(Kind(g, "v1beta1", "ingresses", "Ingress")
+                  for g in ("extensions", "networking.k8s.io"))
+# The kinds istiomigrate writes, by kind (one group each).
 BY_KIND = {k.kind: k for k in (*LEGACY, *NETWORKING, SERVICES)}
+_BY_API = {(k.api_version, k.kind): k for k in (*LEGACY, *NETWORKING, SERVICES, *INGRESSES)}
+
+
+def kind_of(obj: dict) -> Kind:
+    """The REST resource an object was read from, by its apiVersion and kind: an Ingress is
+    deleted through the API group and version it was listed with."""
+    return _BY_API[(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""))]
 
 
 def scope(namespace: str | None) -> str:
@@ -117,7 +129,7 @@ class Connection:
     def _raw(self) -> dict:
         return {"_preload_content": False, "_request_timeout": self.timeout}
 
-    # -- writes (custom resources only) -----------------------------------------------------
+    # -- writes (custom resources; deletes also built-in Ingresses: the same URL layout) -----
 
     def create(self, kind: Kind, body: dict, dry_run: bool) -> dict:
         meta = body["metadata"]

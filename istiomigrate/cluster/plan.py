@@ -4,8 +4,10 @@ For each converted resource the plan says ``create`` (nothing of that kind and n
 exists), ``update`` (it exists and the fields we manage differ: ``spec``, and the labels and
 annotations of ``metadata``; a unified diff shows how), ``unchanged``, or ``conflict``: an
 object of that kind and name exists but is not the one for the same host (for instance a
-VirtualService bound only to an ingress gateway). A conflict is never overwritten; it
-blocks ``--apply``.
+VirtualService bound only to an ingress gateway, where one for the mesh is planned). A
+VirtualService converted from Ingresses is bound to the Gateway: a live one of its name with
+the same hosts and gateways is the one an earlier run wrote, so an update, never a conflict.
+A conflict is never overwritten; it blocks ``--apply``.
 
 Labels and annotations are only ever added: an update keeps every label and annotation the
 live object has, so that other tools' metadata survives the migration.
@@ -115,18 +117,32 @@ def _conflict(res: Resource, current: dict) -> str:
     if res.merged_into is not None:
         return ""
     spec = current.get("spec") or {}
-    if res.kind == "ServiceEntry" and sorted(spec.get("hosts") or []) == sorted(
-            res.spec.get("hosts") or []):
+    if res.kind == "ServiceEntry" and _same(spec, res.spec, "hosts"):
         return ""  # the one an earlier run wrote from the same EgressRule
+    if res.kind == "VirtualService" and res.spec.get("gateways") and _same(
+            spec, res.spec, "hosts") and _same(spec, res.spec, "gateways"):
+        return ""  # the one an earlier run wrote from Ingresses: same hosts, same gateways
     hosts = spec.get("hosts") or [spec.get("host")]
+    ours = res.host or ", ".join(map(str, res.spec.get("hosts") or [])) or "these hosts"
+    if res.spec.get("gateways"):
+        ours += f" on gateways {', '.join(map(str, res.spec['gateways']))}"
     return (f"a {res.kind} {res.namespace}/{res.name} already exists for "
-            f"{', '.join(str(h) for h in hosts)}, not for {res.host or 'these hosts'}"
-            f"{_gateways(spec)}: rename or merge it by hand")
+            f"{', '.join(str(h) for h in hosts)}, not for {ours}"
+            f"{_gateways(spec, bool(res.spec.get('gateways')))}: rename or merge it by hand")
 
 
-def _gateways(spec: dict) -> str:
+def _same(live_spec: dict, spec: dict, key: str) -> bool:
+    """The same list under ``key`` (order aside): the object written from the same source."""
+    return sorted(map(str, live_spec.get(key) or [])) == sorted(map(str, spec.get(key) or []))
+
+
+def _gateways(spec: dict, ours_on_gateways: bool) -> str:
     gateways = spec.get("gateways")
-    if gateways and "mesh" not in gateways:
+    if not gateways:
+        return " (bound to the mesh)" if ours_on_gateways else ""
+    if ours_on_gateways:
+        return f" (bound to gateways {', '.join(map(str, gateways))})"
+    if "mesh" not in gateways:
         return f" (bound to gateways {', '.join(map(str, gateways))}, not to the mesh)"
     return ""
 

@@ -10,6 +10,10 @@ What ``-n NS`` reads, and why (also in docs/cluster.md):
   NS or a host that a resource of NS targets. Pilot merged the rules of every namespace for
   a host and v1alpha3 wants one VirtualService per host, so converting only some of them
   would write a VirtualService that drops the others' routes;
+* Kubernetes Ingresses (``extensions/v1beta1``, else ``networking.k8s.io/v1beta1``) of class
+  istio are legacy resources too, but only those of NS are converted: Pilot merged the paths
+  of every namespace per host, so an Ingress elsewhere that routes a host of NS is named in
+  a note (``-A`` converts them together);
 * when listing all namespaces is forbidden, the selected namespace is read alone, and a
   note says what cannot be seen.
 
@@ -25,12 +29,26 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from istiomigrate.cluster import ClusterError
-from istiomigrate.cluster.client import LEGACY, NETWORKING, SERVICES, Connection, Kind
+from istiomigrate.cluster.client import (
+    INGRESSES,
+    LEGACY,
+    NETWORKING,
+    SERVICES,
+    Connection,
+    Kind,
+)
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host
-from istiomigrate.reader import ExistingResource, Inventory, LegacyResource, parse_legacy
+from istiomigrate.reader import (
+    ExistingResource,
+    Inventory,
+    LegacyResource,
+    legacy_ingress,
+    parse_legacy,
+)
 from istiomigrate.resolve import destination_host
+from istiomigrate.services import ports_of
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
 
@@ -89,6 +107,7 @@ def read_cluster(conn: Connection, namespace: str, all_namespaces: bool, cluster
     for resource, findings in select(parsed, selected, cluster_domain):
         inventory.legacy.append(resource)
         inventory.findings.extend(findings)
+    inventory.legacy.extend(_read_ingresses(reader, inventory, label))
     return snapshot
 
 
@@ -101,12 +120,15 @@ def describe_scope(namespace: str | None) -> str:
 
 def _read_services(reader: _Reader, inventory: Inventory) -> None:
     for obj in reader.objects(SERVICES, "source matches on services of other namespaces "
-                              "are guessed (IM204)"):
+                              "are guessed (IM204), and Ingresses' named ports of their "
+                              "Services may not resolve (IM308)"):
         meta = obj.get("metadata") or {}
         selector = (obj.get("spec") or {}).get("selector")
+        key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
         if isinstance(selector, dict) and selector:
-            key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
             inventory.services[key] = {str(k): str(v) for k, v in selector.items()}
+        if key[1]:  # an Ingress's servicePort may be the name of one of these ports
+            inventory.service_ports.add(key, ports_of(obj))
 
 
 def _read_existing(reader: _Reader, snapshot: Snapshot, label: str) -> None:
@@ -145,6 +167,69 @@ def _read_legacy(reader: _Reader, inventory: Inventory, label: str
                 "IM106", f"{kind.qualified} is not installed in the cluster (context "
                 f"{reader.conn.context}): no {kind.kind} to convert"))
     return parsed
+
+
+def _read_ingresses(reader: _Reader, inventory: Inventory, label: str) -> list[LegacyResource]:
+    """The Ingresses of class istio to convert: from the first Ingress API the cluster serves.
+
+    Only those of the selected namespace (all with ``-A``); one of another namespace that
+    routes a host they route gets a note. Neither API served (Kubernetes 1.22 and later) is
+    IM106 and none. Other classes are never converted, so never deleted either.
+    """
+    for kind in INGRESSES:
+        try:
+            objects = list(reader.objects(kind, "Ingresses of other namespaces for the same "
+                                          "hosts cannot be seen"))
+        except ClusterError as exc:
+            if exc.status != 404:
+                raise
+            continue
+        return _select_ingresses(objects, kind, label, reader, inventory)
+    apis = " nor ".join(k.api_version for k in INGRESSES)
+    inventory.findings.append(Finding(
+        "IM106", f"the cluster (context {reader.conn.context}) serves Ingresses in neither "
+        f"{apis} (Kubernetes 1.22 and later): no Ingress to convert"))
+    return []
+
+
+def _select_ingresses(objects: list[dict], kind: Kind, label: str, reader: _Reader,
+                      inventory: Inventory) -> list[LegacyResource]:
+    """The file reader's choice (class istio; IM108 without a class) in the namespace."""
+    selected: list[LegacyResource] = []
+    elsewhere: list[LegacyResource] = []
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        ns, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        ref = SourceRef(kind.kind, ns, name, label)
+        if reader.namespace is None or ns == reader.namespace:
+            resource = legacy_ingress(obj, ref, None, None, inventory)
+            if resource is not None:
+                selected.append(resource)
+            continue
+        try:
+            other = legacy_ingress(obj, ref, None, None, Inventory())
+        except InputError:
+            continue  # not converted here; -A or -n of its namespace reports it
+        if other is not None:
+            elsewhere.append(other)
+    hosts = {host for resource in selected for host in ingress_hosts(resource)}
+    for other in elsewhere:
+        shared = sorted(hosts & ingress_hosts(other))
+        if shared:
+            reader.notes.append(
+                f"Ingress {other.namespace}/{other.name} (namespace not selected) also routes "
+                f"host {', '.join(shared)}: Istio merged its paths with those of namespace "
+                f"{reader.namespace}, the VirtualService planned for that host lacks them; "
+                "migrate both namespaces at once with -A")
+    return selected
+
+
+def ingress_hosts(resource: LegacyResource) -> set[str]:
+    """The hosts an Ingress routes: its rules' hosts, ``*`` for rules without one and for the
+    default backend (the any-host routes, which Pilot merged across Ingresses too)."""
+    spec = resource.spec
+    hosts = {rule.host or "*" for rule in spec.rules or [] if rule.http is not None}
+    return hosts | ({"*"} if spec.backend is not None else set())
 
 
 def _parse(obj: dict, kind: Kind, label: str, reader: _Reader

@@ -11,6 +11,13 @@ one; every host; for TCP, addresses inside and outside every subnet; for
 external hosts, every declared port and one that is not. The combinations
 are capped per host, with a deterministic sample, so that the run time is
 bounded and the same configs always give the same requests.
+
+Requests through the ingress gateway (``ingress_requests``) are built the same
+way from the paths of the Ingresses and of the VirtualServices bound to the
+gateway: for every host (and one no config names), on ports 80 and 443 and
+every other gateway port, the exact path, the exact path plus a suffix and
+minus its last character, every prefix, a longer path under it and the prefix
+minus its last character.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from typing import Any
 
 from istiomigrate.hosts import is_ip_or_cidr
 from istiomigrate.simulate.request import (
+    INGRESS_HTTP,
+    INGRESS_HTTPS,
     Caller,
     Labels,
     Request,
@@ -41,6 +50,7 @@ except ImportError:  # pragma: no cover - other Pythons
     _c = None  # type: ignore[assignment]
 
 MAX_PER_HOST = 2000
+UNKNOWN_HOST = "istiomigrate-unknown.example.com"  # a Host header no config names
 OTHER_NAMESPACE = "istiomigrate-elsewhere"
 NOMATCH = Caller("istiomigrate-nowhere", frozenset({("istiomigrate-sim", "nomatch")}),
                  frozenset({"nomatch.istiomigrate-nowhere.svc.cluster.local"}))
@@ -53,7 +63,7 @@ def sample_key(request: Request) -> tuple:
     caller = request.caller
     return (request.host, request.protocol, request.port or 0, request.headers,
             request.source_ip or "", request.destination_ip or "", caller.namespace or "",
-            tuple(sorted(caller.labels)), tuple(sorted(caller.services)))
+            tuple(sorted(caller.labels)), tuple(sorted(caller.services)), request.gateway)
 
 
 def generate(legacy: LegacyConfig, converted: NetworkingConfig,
@@ -428,3 +438,70 @@ def _address_requests(legacy: LegacyConfig, converted: NetworkingConfig) -> Iter
     ports = sorted(every_port | {max(every_port, default=0) + 1})
     for address, port in itertools.product(addresses(blocks), ports):
         yield Request.tcp("", Caller("default"), port, None, address)
+
+
+# --- through the ingress gateway ------------------------------------------------------------
+
+
+def ingress_requests(legacy: Any, converted: Any,
+                     max_per_host: int = MAX_PER_HOST) -> list[Request]:
+    """Requests from outside the mesh to the ingress: ``legacy`` an ``ingress_v1.IngressConfig``,
+    ``converted`` a ``gateway.GatewayConfig``. Per host, the paths of the rules and
+    VirtualServices that can apply to it."""
+    hosts = {UNKNOWN_HOST}
+    for pattern in legacy.hosts() | converted.hosts():
+        hosts.update(concrete(pattern))
+    ports = {INGRESS_HTTP: False, INGRESS_HTTPS: True}
+    ports.update({p: tls for p, tls in converted.ports().items() if p not in ports})
+    by_pattern: dict[str, list[dict]] = {}
+    for path in legacy.paths():
+        by_pattern.setdefault(path.host, []).append({path.kind: path.value})
+    services: dict[str, list[int]] = {}  # VirtualServices by host pattern
+    found_in: list[tuple[list[dict], list[dict]]] = []  # uri conditions, other header clauses
+    for vs in converted.virtual_services:
+        uris, clauses = [], []
+        for route in vs.spec.get("http") or []:
+            for match in route.get("match") or []:
+                if isinstance(match.get("uri"), dict):
+                    uris.append(match["uri"])
+                clause = {k: match[k] for k in ("method", "scheme") if isinstance(match.get(k),
+                                                                                 dict)}
+                clause.update({k.lower(): v for k, v in (match.get("headers") or {}).items()
+                               if isinstance(v, dict)})
+                if clause:
+                    clauses.append(clause)
+        for pattern in set(vs.hosts):
+            services.setdefault(pattern, []).append(len(found_in))
+        found_in.append((uris, clauses))
+    wild_paths = [p for p in by_pattern if p.startswith("*")]
+    wild_services = [p for p in services if p.startswith("*")]
+    out: list[Request] = []
+    for host in sorted(hosts):
+        conditions = [c for pattern in (host, *wild_paths) if host_matches(pattern, host)
+                      for c in by_pattern.get(pattern, [])]
+        clauses: list[dict] = []
+        for pattern in (host, *wild_services):
+            if not host_matches(pattern, host):
+                continue
+            for i in services.get(pattern, []):
+                conditions.extend(found_in[i][0])
+                clauses.extend(c for c in found_in[i][1] if c not in clauses)
+        found = [Request.ingress(host, path, port, {k: v for k, v in headers.items()
+                                                    if v is not None}, tls)
+                 for (port, tls), path, headers in itertools.product(
+                     sorted(ports.items()), ingress_paths(conditions), header_sets(clauses))]
+        out.extend(_cap(f"ingress {host}", found, max_per_host))
+    return out
+
+
+def ingress_paths(conditions: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Paths that meet and just miss every path condition, and two that meet none."""
+    out = {"/", "/istiomigrate-nowhere"}
+    for cond in conditions:
+        met = satisfying(cond)
+        out.update(p for p in (met, *missing(cond)) if p is not None)
+        if cond.get("exact") is not None:
+            out.add(str(cond["exact"]) + "x")
+        if cond.get("prefix") is not None:
+            out.update({str(cond["prefix"]), str(cond["prefix"]) + "x/y"})
+    return sorted(p for p in out if p)

@@ -33,6 +33,7 @@ TCP = "tcp"
 # Pseudo-headers every HTTP request carries; ``authority`` defaults to the host.
 DEFAULT_HEADERS = {"uri": "/", "method": "GET", "scheme": "http"}
 ORIGINAL_DST = "original-dst:"  # destination of address-based (CIDR) egress: the address itself
+INGRESS_HTTP, INGRESS_HTTPS = 80, 443  # the ingress ports of Istio 0.7/0.8 and of its gateway
 
 
 def labels_of(mapping: Mapping[str, Any] | None) -> Labels:
@@ -84,7 +85,12 @@ class Caller:
 
 @dataclass(frozen=True)
 class Request:
-    """One request: destination host (FQDN; empty for a TCP connection to a bare address)."""
+    """One request: destination host (FQDN; empty for a TCP connection to a bare address).
+
+    ``gateway``: the request enters the mesh through the ingress gateway from outside
+    (``Request.ingress``): ``host`` is then the Host header (and the TLS SNI), ``port``
+    the gateway port, and the ``scheme`` header says whether the client speaks TLS.
+    """
 
     host: str
     caller: Caller
@@ -93,6 +99,7 @@ class Request:
     port: int | None = None
     source_ip: str | None = None
     destination_ip: str | None = None
+    gateway: bool = False
 
     @classmethod
     def http(cls, host: str, caller: Caller, headers: Mapping[str, str] | None = None,
@@ -101,6 +108,26 @@ class Request:
         given = {k.lower(): v for k, v in (headers or {}).items()}
         full = {**DEFAULT_HEADERS, "authority": host, **given}
         return cls(host, caller, HTTP, tuple(sorted(full.items())), port)
+
+    @classmethod
+    def ingress(cls, host: str, path: str = "/", port: int = INGRESS_HTTP,
+                headers: Mapping[str, str] | None = None, tls: bool | None = None) -> Request:
+        """A request from outside the mesh to the ingress gateway, for ``host`` and ``path``.
+
+        The client speaks TLS (with ``host`` as SNI) on port 443 unless ``tls`` says
+        otherwise, plain HTTP on any other port.
+        """
+        secure = port == INGRESS_HTTPS if tls is None else tls
+        given = {k.lower(): v for k, v in (headers or {}).items()}
+        full = {**DEFAULT_HEADERS, "uri": path, "authority": host,
+                "scheme": "https" if secure else "http", **given}
+        return cls(host, Caller.external(), HTTP, tuple(sorted(full.items())), port,
+                   gateway=True)
+
+    @property
+    def tls(self) -> bool:
+        """Whether the client speaks TLS to the gateway (ingress requests)."""
+        return self.header("scheme") == "https"
 
     @classmethod
     def tcp(cls, host: str, caller: Caller, port: int | None = None, source_ip: str | None = None,
@@ -119,6 +146,13 @@ class Request:
         if self.protocol == TCP:
             addrs = f" {self.source_ip or '?'} -> {self.destination_ip or '?'}"
             return f"TCP {self.host or '(address)'}{port}{addrs} from {self.caller.describe()}"
+        if self.gateway:
+            extra = {k: v for k, v in self.headers
+                     if k not in ("uri", "method", "authority", "scheme")}
+            more = f" {extra}" if extra else ""
+            return (f"{self.header('method')} {self.header('scheme')}://"
+                    f"{self.header('authority')}:{self.port}{self.header('uri')}{more} at the "
+                    "ingress gateway, from outside the mesh")
         extra = {k: v for k, v in self.headers if k not in ("uri", "method", "authority")
                  and not (k == "scheme" and v == "http")}
         more = f" {extra}" if extra else ""
@@ -133,6 +167,8 @@ class Request:
         for key in ("port", "source_ip", "destination_ip"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
+        if self.gateway:
+            out["gateway"] = True
         return out
 
 
@@ -171,8 +207,8 @@ class Actions:
                 if getattr(self, k) != getattr(blank, k)}
 
 
-ROUTE, REDIRECT, NO_ROUTE, UNAVAILABLE, BLOCKED = (
-    "route", "redirect", "no_route", "unavailable", "blocked")
+ROUTE, REDIRECT, NO_ROUTE, UNAVAILABLE, BLOCKED, REFUSED = (
+    "route", "redirect", "no_route", "unavailable", "blocked", "refused")
 
 
 @dataclass(frozen=True)
@@ -182,7 +218,10 @@ class Outcome:
     ``status``: ``route`` (to ``destinations``), ``redirect``, ``no_route``
     (HTTP 404, or a refused TCP connection), ``unavailable`` (HTTP 503: a
     destination subset is not defined), ``blocked`` (external host not
-    allowed by any EgressRule/ServiceEntry). ``egress`` is the protocol the
+    allowed by any EgressRule/ServiceEntry), ``refused`` (ingress requests: nothing
+    accepts the connection on that port, or the TLS handshake fails). Destinations of
+    ingress requests are ``host:port`` (the port as the backend was named: a number, or
+    a name nothing resolved), with no policy. ``egress`` is the protocol the
     application must speak to an external host (``HTTP`` when the sidecar
     originates TLS, ``TLS`` for passthrough).
     """
@@ -239,6 +278,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [_jsonable(v) for v in value]
     return value
+
+
+def with_port(host: str, port: int | str | None) -> str:
+    """An ingress destination as outcomes show it: ``host:port``, the host alone without port."""
+    return host if port is None or port == "" else f"{host}:{port}"
+
+
+def port_of(destination: str) -> str | None:
+    """The port part of ``with_port``'s result (a number or a port name), if any."""
+    host, sep, port = destination.rpartition(":")
+    return port if sep and host and not destination.startswith(ORIGINAL_DST) else None
 
 
 def weighted(entries: Iterable[tuple[str, Labels, int, Policy]]) -> tuple[Destination, ...]:
