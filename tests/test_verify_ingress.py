@@ -308,8 +308,7 @@ def test_dropped_certificate_host_is_caught() -> None:
 
 NAMESPACES = ("default", "ns1")
 SERVICES = ("a", "b", "c")
-# No wildcard host (*.example.com): see test_wildcard_host_stays_on_its_port.
-HOSTS = (None, "a.example.com", "b.example.com", "a-example.com")
+HOSTS = (None, "a.example.com", "b.example.com", "a-example.com", "*.example.com")
 PATHS = (None, "/", "/.*", "/foo", "/foo/.*", "/foo/bar", "/foo/bar/.*", "/fo", "/foo/", "/x/.*")
 PORTS = (80, 8080, 9080, "http", "http-web", "grpc", "tcp")
 
@@ -409,13 +408,6 @@ def test_tls_only_ingress_differs_in_sni_only() -> None:
     assert all(f.code == "IM216" for d in result.differences for f in d.explained_by)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "converter bug: convert/ingress.py _bound_ports binds a host's VirtualService to a port "
-    "only when the host itself or '*' is a server host there, and writes `port` matches only "
-    "then; Pilot binds a VirtualService to every server whose hosts match its host by "
-    "wildcard (a.example.com ~ *.example.com), so the routes leak onto the other port: "
-    "www.example.com:80 reaches b (Istio: 404) and https://a.example.com reaches a (Istio: "
-    "*.example.com's b)"))
 def test_wildcard_host_stays_on_its_port() -> None:
     inventory = Inventory(legacy=[
         ingress("plain", "default", {"rules": [{"host": "a.example.com", "http": {"paths": [

@@ -289,10 +289,23 @@ def _merge_gateway(old: dict, new: dict) -> dict:
     return {**new, **old, "servers": servers}
 
 
+def _covers(pattern: str, host: str) -> bool:
+    """A virtual-host domain match: exact, ``*``, or a ``*.suffix`` wildcard."""
+    return pattern in (ANY_HOST, host) or (pattern.startswith("*") and host.endswith(pattern[1:]))
+
+
 def _bound_ports(host: str, table: dict[int, dict[str, list[_Path]]]) -> list[int]:
-    """Ports whose server a VirtualService for ``host`` binds to (``*`` matches either way)."""
-    return [port for port in (HTTP, HTTPS) if table[port] and (
-        host in table[port] or ANY_HOST in table[port] or host == ANY_HOST)]
+    """Ports whose server a VirtualService for ``host`` binds to: Pilot binds it to every
+    server with a host that matches it, wildcards counting either way."""
+    return [port for port in (HTTP, HTTPS)
+            if any(_covers(host, other) or _covers(other, host) for other in table[port])]
+
+
+def _fallback(host: str, hosts: dict[str, list[_Path]]) -> str | None:
+    """The host whose routes Istio 0.7 served for ``host`` when it had none of its own on a
+    port: the longest wildcard covering it, else ``*``."""
+    covering = [other for other in hosts if other != host and _covers(other, host)]
+    return max(covering, key=lambda other: (other != ANY_HOST, len(other)), default=None)
 
 
 def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gateway: Resource,
@@ -305,10 +318,11 @@ def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gatewa
     for port in _bound_ports(host, table):
         if host in table[port]:
             per_port[port] = [(_route(p, namespace, ctx), p.origin()) for p in table[port][host]]
-        else:  # Envoy fell back to the any-host routes of that port, or answered 404
-            per_port[port] = [(_route(p, namespace, ctx), f"{p.origin()}, host {ANY_HOST}: "
+        else:  # Envoy fell back to a covering host's routes on that port, or answered 404
+            cover = _fallback(host, table[port])
+            per_port[port] = [(_route(p, namespace, ctx), f"{p.origin()}, host {cover}: "
                                f"{host} has no routes of its own on port {port}")
-                              for p in table[port].get(ANY_HOST, [])]
+                              for p in (table[port][cover] if cover else [])]
     distinct = len({repr([r for r, _ in routes]) for routes in per_port.values()}) > 1
     http: list[dict] = []
     comments: dict[str, str] = {}
