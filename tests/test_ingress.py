@@ -9,7 +9,6 @@ converted through the CLI to check placement.
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 from pathlib import Path
@@ -24,7 +23,7 @@ from istiomigrate.ingress_model import IngressSpec
 from istiomigrate.reader import read_paths
 from istiomigrate.schemas import TARGETS, validate_output
 from istiomigrate.services import service_ports
-from tests.helpers import CONFORMANCE, FIXTURES, codes, convert_paths
+from tests.helpers import CONFORMANCE, FIXTURES, codes, convert_paths, namespace_repaired
 from tests.meaning import meaning
 
 CASES = sorted(p for p in (FIXTURES / "cases").glob("ingress-*/expect*.yaml"))
@@ -114,18 +113,6 @@ def _golden(name: str) -> list[dict]:
     return [d for d in yaml.safe_load_all(text) if d]
 
 
-def _namespace_repaired(docs: list[dict]) -> list[dict]:
-    """The golden with its namespace defect undone: VirtualServices in the Ingress's namespace."""
-    out = copy.deepcopy(docs)
-    gateways = {d["metadata"]["name"] for d in out if d["kind"] == "Gateway"}
-    for doc in out:
-        if doc["kind"] == "VirtualService":
-            doc["metadata"]["namespace"] = "default"
-            doc["spec"]["gateways"] = [f"{g}.istio-system.svc.cluster.local" if g in gateways
-                                       else g for g in doc["spec"]["gateways"]]
-    return out
-
-
 @NEEDS_CORPUS
 @pytest.mark.parametrize("target", TARGETS)
 def test_case_20_namespaces(target: str) -> None:
@@ -137,7 +124,7 @@ def test_case_20_namespaces(target: str) -> None:
     # the golden's only defect is the namespace: repaired, it means what ours means
     golden = _golden("myservice-gateway.yaml.golden")
     assert meaning(golden) != meaning(docs)
-    assert meaning(_namespace_repaired(golden)) == meaning(docs)
+    assert meaning(namespace_repaired(golden)) == meaning(docs)
 
 
 @NEEDS_CORPUS
@@ -148,7 +135,7 @@ def test_case_21_merges_in_istio_07s_order() -> None:
     assert [r["match"][0]["uri"] for r in http] == [
         {"exact": "/foo/bar/"}, {"prefix": "/foo/"}, {"prefix": "/"}]
     # with the namespace repaired the golden still differs: file order, two VirtualServices
-    golden = _namespace_repaired(_golden("merged-gateway.yaml.golden"))
+    golden = namespace_repaired(_golden("merged-gateway.yaml.golden"))
     assert meaning(golden) != meaning(docs)
 
 

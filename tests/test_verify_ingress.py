@@ -30,7 +30,7 @@ from istiomigrate.services import ServicePorts
 from istiomigrate.simulate.request import NO_ROUTE, REFUSED, ROUTE
 from istiomigrate.verify import compare, explain
 from istiomigrate.verify_command import read_converted
-from tests.helpers import CONFORMANCE, FIXTURES
+from tests.helpers import CONFORMANCE, FIXTURES, namespace_repaired
 
 settings.register_profile("ingress-ci", max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -114,18 +114,6 @@ def corpus(*names: str) -> Inventory:
 
 def golden(name: str) -> list[dict]:
     return read_converted([str(CONFORMANCE / "v1alpha3" / f"{name}.yaml.golden")])
-
-
-def namespace_repaired(docs: list[dict]) -> list[dict]:
-    """The golden with its VirtualServices moved to the Ingress's namespace (default)."""
-    out = copy.deepcopy(docs)
-    names = {d["metadata"]["name"] for d in out if d["kind"] == "Gateway"}
-    for doc in out:
-        if doc["kind"] == "VirtualService":
-            doc["metadata"]["namespace"] = "default"
-            doc["spec"]["gateways"] = [f"{g}.istio-system.svc.cluster.local" if g in names
-                                       else g for g in doc["spec"]["gateways"]]
-    return out
 
 
 CASE_20 = ("myservice-ingress.yaml",)
