@@ -103,6 +103,11 @@ def to_yaml(resource: Resource, comment: str | None = None) -> str:
     return "\n".join([*head, *_lines(resource.document(), 0, "", resource.comments)]) + "\n"
 
 
+def data_to_yaml(data: dict) -> str:
+    """Any mapping of plain data as a YAML document body, ending with a newline."""
+    return "\n".join(_lines(data, 0, "", {})) + "\n"
+
+
 def yaml_stream(resources: list[Resource]) -> str:
     return "---\n".join(to_yaml(r) for r in resources)
 

@@ -19,15 +19,19 @@ shows the migration and nothing else.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from istiomigrate.emit import to_yaml
+from istiomigrate import yamlload
+from istiomigrate.emit import data_to_yaml, to_yaml
 from istiomigrate.ingress_model import INGRESS_KIND, is_istio_ingress
 from istiomigrate.model import Resource
 from istiomigrate.reader import DocRef, LegacyResource, SourceFile
 from istiomigrate.resolve import precedence_key
 from istiomigrate.scan import LEGACY_KINDS, Chunk
+
+_LIST = re.compile(r"""^kind:[ \t]*["']?List["']?[ \t]*(?:#.*)?\r?$""", re.M)
 
 
 @dataclass
@@ -135,20 +139,44 @@ def _rewrite(chunk: Chunk, slot: _Slot, newline: str) -> str:
     if head and not head.endswith("\n"):
         head += newline
     body = [f"# {note}\n" for note in slot.notes]
-    docs = "---\n".join(to_yaml(r) for r in slot.resources)
-    text = "".join(body) + docs
+    docs = [to_yaml(r) for r in slot.resources]
+    rest = _rest_of_list(chunk.text, slot.resources)
+    if rest is not None:
+        body.append("# a kind: List that held legacy items: written again with the other items\n")
+        docs.insert(0, data_to_yaml(rest))
+    text = "".join(body) + "---\n".join(docs)
     if newline != "\n":
         text = text.replace("\n", newline)
     return head + text
+
+
+def _rest_of_list(text: str, resources: list[Resource]) -> dict | None:
+    """A ``kind: List`` document without the items converted here; None for any other document.
+
+    Its other items must not be lost when the document is rewritten (their comments are,
+    and the note written above the List says so).
+    """
+    if not _LIST.search(text):
+        return None
+    data = yamlload.load(text)
+    if not isinstance(data, dict) or data.get("kind") != "List":
+        return None
+    items = data.get("items") if isinstance(data.get("items"), list) else []
+    replaced = _replaced(resources)
+    kept = [item for item in items if not (isinstance(item, dict) and _converted(item, replaced))]
+    return {**data, "items": kept} if kept else None
+
+
+def _replaced(resources: list[Resource]) -> set[tuple[str, str, str]]:
+    return {(r.merged_into.kind, r.merged_into.namespace, r.merged_into.name)
+            for r in resources if r.merged_into is not None}
 
 
 def _json_text(source: SourceFile, resources: list[Resource]) -> str:
     """A JSON manifest has no comments to keep: its other objects, then the new resources."""
     original = json.loads(source.text)
     objects = original.get("items", []) if original.get("kind") == "List" else [original]
-    replaced = {(r.merged_into.kind, r.merged_into.namespace, r.merged_into.name)
-                for r in resources if r.merged_into is not None}
-    kept = [o for o in objects if not _converted(o, replaced)]
+    kept = [o for o in objects if not _converted(o, _replaced(resources))]
     docs = kept + [r.document() for r in resources]
     if len(docs) == 1:
         return json.dumps(docs[0], indent=2) + "\n"

@@ -200,3 +200,23 @@ def test_symlinks_leaving_the_root_are_not_followed(tree: Path, tmp_path: Path) 
 def test_output_dir_and_in_place_exclude_each_other(tree: Path, tmp_path: Path) -> None:
     result = run(str(tree), "--in-place", "--output-dir", str(tmp_path / "o"))
     assert result.exit_code == 2
+
+
+def test_a_yaml_list_keeps_its_other_items(tmp_path: Path) -> None:
+    (tmp_path / "list.yaml").write_text(
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: keep-me, namespace: default}\n"
+        "  data: {replicas: '3', enabled: true, count: 2}\n"
+        "- apiVersion: config.istio.io/v1alpha2\n  kind: RouteRule\n"
+        "  metadata: {name: r, namespace: default}\n"
+        "  spec:\n    destination: {name: reviews}\n    route: [{labels: {version: v1}}]\n")
+    result = run(str(tmp_path), "--in-place")
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "list.yaml").read_text()
+    docs = list(yaml.safe_load_all(text))
+    assert docs[0]["kind"] == "List"
+    assert docs[0]["items"] == [{"apiVersion": "v1", "kind": "ConfigMap",
+                                 "metadata": {"name": "keep-me", "namespace": "default"},
+                                 "data": {"replicas": "3", "enabled": True, "count": 2}}]
+    assert [d["kind"] for d in docs[1:]] == ["VirtualService", "DestinationRule"]
+    assert "# a kind: List that held legacy items" in text
