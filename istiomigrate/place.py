@@ -167,25 +167,31 @@ def _rest_of_list(text: str, resources: list[Resource]) -> dict | None:
     return {**data, "items": kept} if kept else None
 
 
-def _replaced(resources: list[Resource]) -> set[tuple[str, str, str]]:
-    return {(r.merged_into.kind, r.merged_into.namespace, r.merged_into.name)
-            for r in resources if r.merged_into is not None}
+def _replaced(resources: list[Resource]) -> set[tuple]:
+    """Identities of the existing objects that merged resources replace, as written."""
+    return {_identity(r.merged_into.data) for r in resources if r.merged_into is not None}
+
+
+def _identity(obj: dict) -> tuple:
+    """kind, namespace and name as the object writes them (no default namespace applied)."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    return (obj.get("kind"), meta.get("namespace"), meta.get("name"))
 
 
 def _json_text(source: SourceFile, resources: list[Resource]) -> str:
     """A JSON manifest has no comments to keep: its other objects, then the new resources."""
     original = json.loads(source.text)
     objects = original.get("items", []) if original.get("kind") == "List" else [original]
-    kept = [o for o in objects if not _converted(o, _replaced(resources))]
+    replaced = _replaced(resources)
+    kept = [o for o in objects if not _converted(o, replaced)]
     docs = kept + [r.document() for r in resources]
     if len(docs) == 1:
         return json.dumps(docs[0], indent=2) + "\n"
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2) + "\n"
 
 
-def _converted(obj: dict, replaced: set[tuple[str, str, str]]) -> bool:
-    meta = obj.get("metadata") or {}
-    if (obj.get("kind"), meta.get("namespace", "default"), meta.get("name")) in replaced:
+def _converted(obj: dict, replaced: set[tuple]) -> bool:
+    if _identity(obj) in replaced:
         return True
     api = str(obj.get("apiVersion") or "")
     if is_istio_ingress(obj):

@@ -161,8 +161,12 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
         if not kinds:
             continue
         where = DocRef(source.display, chunk.index)
-        for obj, line in _objects(data, chunk):
-            _classify(obj, source.display, line, where, inventory, default_namespace, chunk)
+        # v1alpha3 resources are merged into and written back: they need YAML's own types.
+        typed = [obj for obj, _ in _objects(yamlload.load(chunk.text), chunk)] if (
+            kinds & set(V1ALPHA3_KINDS)) else None
+        for i, (obj, line) in enumerate(_objects(data, chunk)):
+            _classify(obj, source.display, line, where, inventory, default_namespace, chunk,
+                      typed[i] if typed else obj)
 
 
 def _unparsable(
@@ -199,7 +203,9 @@ def _classify(
     inventory: Inventory,
     default_namespace: str,
     chunk: Chunk,
+    typed: dict,
 ) -> None:
+    """File one object; ``typed`` is the same object with YAML's types (numbers, booleans)."""
     kind = obj.get("kind")
     api = str(obj.get("apiVersion") or "")
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
@@ -209,8 +215,7 @@ def _classify(
     if kind in LEGACY_KINDS and (not api or api.startswith(LEGACY_GROUP + "/")):
         inventory.legacy.append(parse_legacy(obj, ref, where, chunk, inventory))
     elif kind in V1ALPHA3_KINDS and api == NETWORKING_API:
-        data = yamlload.load(chunk.text) if obj.get("kind") != "List" else obj
-        inventory.existing.append(ExistingResource(kind, namespace, name, data, where, ref))
+        inventory.existing.append(ExistingResource(kind, namespace, name, typed, where, ref))
     elif kind == "Service" and api == "v1":
         selector = (obj.get("spec") or {}).get("selector")
         if isinstance(selector, dict):

@@ -220,3 +220,26 @@ def test_a_yaml_list_keeps_its_other_items(tmp_path: Path) -> None:
                                  "data": {"replicas": "3", "enabled": True, "count": 2}}]
     assert [d["kind"] for d in docs[1:]] == ["VirtualService", "DestinationRule"]
     assert "# a kind: List that held legacy items" in text
+
+
+def test_a_merged_resource_without_namespace_is_replaced_in_a_json_list(tmp_path: Path) -> None:
+    """The existing VirtualService names no namespace; --namespace gives it one."""
+    items = [
+        {"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService",
+         "metadata": {"name": "reviews-vs"},
+         "spec": {"hosts": ["reviews"], "http": [
+             {"match": [{"uri": {"prefix": "/health"}}],
+              "route": [{"destination": {"host": "reviews"}}]}]}},
+        {"apiVersion": "config.istio.io/v1alpha2", "kind": "RouteRule",
+         "metadata": {"name": "reviews-default"},
+         "spec": {"destination": {"name": "reviews"}, "route": [{"labels": {"version": "v1"}}]}},
+    ]
+    path = tmp_path / "mesh.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    result = run(str(tmp_path), "--in-place", "--namespace", "team-a")
+    assert result.exit_code == 0, result.stderr
+    written = json.loads(path.read_text())["items"]
+    services = [i for i in written if i["kind"] == "VirtualService"]
+    assert [s["metadata"]["name"] for s in services] == ["reviews-vs"]  # merged, not twice
+    assert len(services[0]["spec"]["http"]) == 2
+    assert "RouteRule" not in {i["kind"] for i in written}
