@@ -158,7 +158,7 @@ def convert(
     a cluster and a plan is printed; --apply performs it (docs/cluster.md).
     """
     from istiomigrate import cluster, emit, pipeline, reader
-    from istiomigrate.convert import Options
+    from istiomigrate.options import Options
     from istiomigrate.progress import Progress
 
     cluster_args = cluster.ClusterArgs(

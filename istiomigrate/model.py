@@ -1,22 +1,31 @@
-"""The output model: a v1alpha3 resource with what it came from, ready for an emitter."""
+"""The output model: a resource of the target API with what it came from, ready for an emitter."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
+from istiomigrate import kinds
 from istiomigrate.reader import ExistingResource, LegacyResource
 
-API_VERSION = "networking.istio.io/v1alpha3"
+
+class Role(str, Enum):
+    """What a resource does, whatever a target calls it: placement goes by role."""
+
+    ROUTES = "routes"  # how requests to a host are routed
+    POLICY = "policy"  # traffic policy and subsets of a host
+    ENTRY = "entry"  # an external destination
+    LISTENER = "listener"  # the ingress gateway's ports and hosts
 
 
 @dataclass
 class Resource:
-    """A converted v1alpha3 resource.
+    """A converted resource.
 
     ``legacy`` lists the legacy resources it replaces, most important first
-    (for a VirtualService, the highest-precedence RouteRule); placement in
-    files follows that order. ``comments`` maps a path such as
-    ``spec.http[0]`` to the comment an emitter writes above that item.
+    (for routes, the highest-precedence RouteRule); placement in files
+    follows that order. ``comments`` maps a path such as ``spec.http[0]`` to
+    the comment an emitter writes above that item.
     """
 
     kind: str
@@ -26,7 +35,9 @@ class Resource:
     legacy: list[LegacyResource] = field(default_factory=list)
     comments: dict[str, str] = field(default_factory=dict)
     merged_into: ExistingResource | None = None
-    host: str | None = None  # the FQDN a VirtualService or DestinationRule is for
+    host: str | None = None  # the FQDN a routes or policy resource is for
+    role: Role | None = None
+    api_version: str = f"{kinds.NETWORKING_GROUP}/v1alpha3"
 
     def document(self) -> dict:
         metadata = {"name": self.name, "namespace": self.namespace}
@@ -34,7 +45,7 @@ class Resource:
             kept = self.merged_into.data.get("metadata") or {}
             metadata = {**{k: v for k, v in kept.items() if k in ("labels", "annotations")},
                         **metadata}
-        return {"apiVersion": API_VERSION, "kind": self.kind, "metadata": metadata,
+        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata,
                 "spec": self.spec}
 
     @property

@@ -1,17 +1,35 @@
-"""The pipeline, end to end: read -> resolve/convert -> validate -> (emit, write, report).
+"""The pipeline, end to end: read -> plan -> render -> validate -> (emit/place, write/report).
 
-Each step lives in its own module; this one only wires them together so that
-the CLI, the cluster mode and the tests all run the same sequence.
+Each step lives in its own module (``reader``, ``plan``, ``targets``, ``schemas``,
+``emit`` and ``place``, ``write`` and ``report``); this one only wires them
+together so that the CLI, the cluster mode and the tests all run the same
+sequence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from istiomigrate.convert import Conversion, Options, convert
+from istiomigrate import plan, targets
 from istiomigrate.findings import Finding, SourceRef
+from istiomigrate.model import Resource
+from istiomigrate.options import Options
 from istiomigrate.reader import Inventory
 from istiomigrate.report import FileSummary, Report
+
+
+@dataclass
+class Conversion:
+    resources: list[Resource] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def convert(inventory: Inventory, options: Options) -> Conversion:
+    """Plan, then render for ``options.target``: findings say what is not exact. Pure."""
+    planned = plan.build(inventory, options)
+    target = targets.for_version(options.target)
+    rendered = target.render(planned, inventory.existing, options)
+    return Conversion(rendered.resources, [*planned.findings, *rendered.findings])
 
 
 @dataclass

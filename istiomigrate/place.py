@@ -5,13 +5,16 @@ held legacy resources (or a v1alpha3 resource a conversion merged into) are
 rewritten; every other byte of every file is kept, so a reviewer's diff
 shows the migration and nothing else.
 
-- A VirtualService is written where its host's highest-precedence RouteRule was.
-- A DestinationRule where the host's first DestinationPolicy was (in file
-  order), else next to its VirtualService, else next to the ServiceEntry
-  whose TLS it originates.
-- A ServiceEntry replaces its EgressRule.
-- From Ingresses of class istio: the Gateway goes where the first of them was (in file
-  order), each VirtualService where the first Ingress for its host was (namespace/name).
+Resources are placed by their role (``model.Role``), whatever the target calls them:
+
+- Routes (a VirtualService) go where the host's highest-precedence RouteRule was.
+- A host's policy (a DestinationRule) where the host's first DestinationPolicy
+  was (in file order), else next to its routes, else next to the external
+  entry whose TLS it originates.
+- An external entry (a ServiceEntry) replaces its EgressRule.
+- From Ingresses of class istio: the listener (a Gateway) goes where the first of them was
+  (in file order), each host's routes where the first Ingress for its host was
+  (namespace/name).
 - A resource merged into an existing v1alpha3 resource replaces that one.
 - Every other legacy document becomes a one-line comment saying where it went.
 """
@@ -26,9 +29,9 @@ from dataclasses import dataclass, field
 from istiomigrate import yamlload
 from istiomigrate.emit import data_to_yaml, to_yaml
 from istiomigrate.ingress_model import INGRESS_KIND, is_istio_ingress
-from istiomigrate.model import Resource
+from istiomigrate.model import Resource, Role
+from istiomigrate.plan.resolve import precedence_key
 from istiomigrate.reader import DocRef, LegacyResource, SourceFile
-from istiomigrate.resolve import precedence_key
 from istiomigrate.scan import LEGACY_KINDS, Chunk
 
 _LIST = re.compile(r"""^kind:[ \t]*["']?List["']?[ \t]*(?:#.*)?\r?$""", re.M)
@@ -63,7 +66,7 @@ def plan(files: list[SourceFile], resources: list[Resource],
     for res in resources:
         anchor = _anchor(res, beside, order)
         anchors[id(res)] = anchor
-        if res.kind == "VirtualService":
+        if res.role is Role.ROUTES:
             beside[res.host] = anchor
         slots[anchor].resources.append(res)
     placed_at = {a for a in slots}
@@ -94,10 +97,10 @@ def _anchor(res: Resource, beside: dict[str | None, DocRef], order: dict[str, in
         return res.merged_into.doc
     if res.legacy and res.legacy[0].kind == INGRESS_KIND:  # already in placement order
         return next((i.doc for i in res.legacy if i.doc is not None), res.legacy[0].doc)
-    if res.kind == "VirtualService":
+    if res.role is Role.ROUTES:
         rules = [r for r in res.legacy if r.doc is not None]
         return min(rules, key=precedence_key).doc  # type: ignore[return-value]
-    if res.kind == "DestinationRule":
+    if res.role is Role.POLICY:
         policies = [p for p in res.legacy if p.kind == "DestinationPolicy" and p.doc]
         if policies:
             return min(policies, key=lambda p: (order[p.doc.file], p.doc.chunk)).doc

@@ -63,7 +63,7 @@ def verify(
     """
     from istiomigrate import reader
     from istiomigrate import verify as verifying
-    from istiomigrate.convert import Options
+    from istiomigrate.options import Options
 
     try:
         gateway = parse_selector(ingress_gateway_selector)
@@ -99,7 +99,7 @@ def verify(
 
 def _findings(inventory, options) -> list:
     """The converter's findings for this input, to say which differences were intended."""
-    from istiomigrate.convert import convert
+    from istiomigrate.pipeline import convert
 
     try:
         conversion = convert(inventory, options)

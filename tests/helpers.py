@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from istiomigrate.convert import Options
 from istiomigrate.emit import yaml_stream
+from istiomigrate.options import Options
 from istiomigrate.pipeline import Result, run
 from istiomigrate.reader import read_paths
 

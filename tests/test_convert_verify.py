@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from istiomigrate.cli import app
-from istiomigrate.convert import routes
+from istiomigrate.plan import routes
 from tests.helpers import FIXTURES
 
 CASES = sorted(str(p) for p in (FIXTURES / "cases").glob("*/input.yaml"))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from istiomigrate.convert import Conversion
 from istiomigrate.findings import Severity
 from istiomigrate.model import Resource
-from istiomigrate.pipeline import validate
+from istiomigrate.pipeline import Conversion, validate
 
 
 def test_output_that_fails_the_schema_is_reported_as_a_bug() -> None:

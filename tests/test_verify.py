@@ -24,9 +24,10 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from istiomigrate.cli import app
-from istiomigrate.convert import Options, convert
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.legacy import SPEC_MODELS
+from istiomigrate.options import Options
+from istiomigrate.pipeline import convert
 from istiomigrate.reader import ExistingResource, Inventory, LegacyResource, read_paths
 from istiomigrate.verify import compare, explain, verify
 

@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from istiomigrate.cli import app
-from istiomigrate.convert import Options, convert
 from istiomigrate.findings import SourceRef
 from istiomigrate.ingress_model import CLASS_ANNOTATION, IngressSpec
 from istiomigrate.legacy import SPEC_MODELS
+from istiomigrate.options import Options
+from istiomigrate.pipeline import convert
 from istiomigrate.reader import Inventory, LegacyResource, read_paths
 from istiomigrate.services import ServicePorts
 from istiomigrate.simulate.request import NO_ROUTE, REFUSED, ROUTE

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from istiomigrate.cluster.client import Connection
     from istiomigrate.cluster.plan import Plan
     from istiomigrate.cluster.read import Snapshot
-    from istiomigrate.convert import Options
+    from istiomigrate.options import Options
     from istiomigrate.report import Report
 
 DEFAULT_TIMEOUT = "30s"

@@ -40,6 +40,7 @@ from istiomigrate.cluster.client import (
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host
+from istiomigrate.plan.resolve import destination_host
 from istiomigrate.reader import (
     ExistingResource,
     Inventory,
@@ -47,7 +48,6 @@ from istiomigrate.reader import (
     legacy_ingress,
     parse_legacy,
 )
-from istiomigrate.resolve import destination_host
 from istiomigrate.services import ports_of
 
 Key = tuple[str, str, str]  # (kind, namespace, name)

@@ -5,14 +5,46 @@ resources of one output API. Everything that depends on the output API asks
 the registry: the CLI's ``--target`` choices, schema lookup, the reader's
 recognition of existing resources to merge into, the cluster client's
 resource lists, and the simulator ``verify`` uses. Adding a target is one
-module that calls :func:`register`.
+module that calls :func:`register` (and, for a built-in one, a line in
+``_BUILTIN``).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+from istiomigrate.findings import Finding
 from istiomigrate.kinds import Kind
+
+DEFAULT_VERSION = "1.0"
+_BUILTIN = ("istiomigrate.targets.istio",)
+
+
+@dataclass
+class Rendered:
+    """What a target made of a plan: resources (``istiomigrate.model.Resource``) and findings."""
+
+    resources: list[Any] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """How ``verify`` asks the target's mesh what it does with a request.
+
+    ``index(docs, cluster_domain, default_namespace)`` reads the converted
+    documents once; ``simulate(index, request)`` answers one request of the
+    mesh's sidecars; ``gateway_index`` and ``gateway_simulate`` do the same for
+    the ingress gateway (``gateway_index`` also takes the gateway's labels).
+    """
+
+    index: Callable[..., Any]
+    simulate: Callable[[Any, Any], Any]
+    gateway_index: Callable[..., Any]
+    gateway_simulate: Callable[[Any, Any], Any]
 
 
 class Target(Protocol):
@@ -23,6 +55,18 @@ class Target(Protocol):
 
     def kinds(self, version: str) -> tuple[Kind, ...]:
         """Kinds and apiVersions it writes, merges into, and lists in a cluster."""
+        ...
+
+    def schema_dir(self, version: str) -> str | None:
+        """The folder under ``schemas/`` that validates its output; None: no schema."""
+        ...
+
+    def render(self, plan: Any, existing: list[Any], options: Any) -> Rendered:
+        """The plan as resources; ``existing`` are the input's resources of ``kinds``."""
+        ...
+
+    def simulator(self, version: str) -> Simulator | None:
+        """What ``verify`` simulates its output with; None: it cannot be verified."""
         ...
 
 
@@ -37,6 +81,12 @@ def register(target: Target) -> Target:
                              f"{_REGISTRY[version].name}")
         _REGISTRY[version] = target
     return target
+
+
+def unregister(target: Target) -> None:
+    for version in target.versions:
+        if _REGISTRY.get(version) is target:
+            del _REGISTRY[version]
 
 
 def versions() -> tuple[str, ...]:
@@ -55,8 +105,15 @@ def for_version(version: str) -> Target:
                          f"{', '.join(_REGISTRY)}") from None
 
 
-DEFAULT_VERSION = "1.0"
+def all_kinds() -> tuple[Kind, ...]:
+    """Every kind some target writes: what the reader and cluster client recognise."""
+    _load_builtin()
+    seen: dict[Kind, None] = {}
+    for version, target in _REGISTRY.items():
+        seen.update(dict.fromkeys(target.kinds(version)))
+    return tuple(seen)
 
 
 def _load_builtin() -> None:
-    from istiomigrate.targets import istio  # noqa: F401 - registers itself
+    for module in _BUILTIN:
+        importlib.import_module(module)

@@ -1,4 +1,4 @@
-"""Kubernetes Ingresses of class istio -> one Gateway and a VirtualService per host (MAPPING §7).
+"""Kubernetes Ingresses of class istio -> planned ingress routes (docs/semantics.md §7).
 
 What the legacy config did, read from istio/istio:
 
@@ -35,16 +35,13 @@ black hole in both (``route.go``), so named ports are resolved to numbers. The
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from istiomigrate.convert.context import Context
-from istiomigrate.hosts import Host, dns_label
+from istiomigrate.hosts import Host
 from istiomigrate.ingress_model import CLASS_ANNOTATION, IngressBackend, annotations
-from istiomigrate.model import Resource
-from istiomigrate.reader import ExistingResource, LegacyResource
+from istiomigrate.plan import model as m
+from istiomigrate.plan.context import Context
+from istiomigrate.reader import LegacyResource
 from istiomigrate.services import ServicePorts
 
-GATEWAY_NAME = "k8s-ingress"
 CERT_SECRET = "istio-ingressgateway-certs"
 CERT_DIR = "/etc/istio/ingressgateway-certs"
 HTTP, HTTPS = 80, 443
@@ -54,55 +51,33 @@ _HTTP_PROTOCOLS = ("http", "http2", "grpc")
 _BOOKKEEPING = ("kubectl.kubernetes.io/", "kubernetes.io/change-cause", "meta.helm.sh/",
                 "helm.sh/", "argocd.argoproj.io/", "kustomize.config.k8s.io/",
                 "config.kubernetes.io/", "deployment.kubernetes.io/")
+_Path = m.IngressPath
 
 
-@dataclass
-class _Path:
-    """One Ingress path (or default backend) as Pilot 0.7 routed it."""
-
-    ingress: LegacyResource
-    where: str  # spec.rules[0].http.paths[1], or spec.backend
-    host: str  # ANY_HOST when the rule names none
-    port: int  # HTTPS for every path of an Ingress with spec.tls, else HTTP
-    kind: str  # exact | prefix
-    value: str
-    backend: Host
-    number: int | None  # None: a port name that could not be resolved (IM308)
-
-    def origin(self) -> str:
-        ref = self.ingress.ref
-        where = f" ({ref.location()})" if ref.file else ""
-        return f"from Ingress {ref.namespace}/{ref.name}{where} {self.where}"
-
-
-def convert_ingresses(ingresses: list[LegacyResource], ctx: Context,
-                      service_ports: ServicePorts,
-                      routed_hosts: set[str],
-                      existing: list[ExistingResource]) -> list[Resource]:
-    """The Gateway (first) and one VirtualService per host for every Ingress of class istio.
+def plan_ingresses(ingresses: list[LegacyResource], ctx: Context,
+                   routed_hosts: set[str]) -> m.IngressPlan | None:
+    """Every path of every Ingress of class istio, per port and host, in Pilot's order.
 
     ``ingresses`` come in file order; ``routed_hosts`` are the FQDNs that RouteRules
-    route, whose rules Pilot 0.7 also applied to ingress traffic. A Gateway of the
-    same name already in ``existing`` (an earlier run) gets the servers' hosts added.
+    route, whose rules Pilot 0.7 also applied to ingress traffic. None when no path
+    is left to route.
     """
     if not ingresses:
-        return []
+        return None
     paths: list[_Path] = []
     for ingress in sorted(ingresses, key=_key):  # stable: equal keys keep file order
-        paths.extend(_paths(ingress, ctx, service_ports, routed_hosts))
+        paths.extend(_paths(ingress, ctx, ctx.service_ports, routed_hosts))
     table: dict[int, dict[str, list[_Path]]] = {HTTP: {}, HTTPS: {}}
     for path in paths:
         table[path.port].setdefault(path.host, []).append(path)
     if not paths:
-        return []
+        return None
     for port, hosts in table.items():
         for host in hosts:
             hosts[host] = _routes_by_path(hosts[host], port, ctx)
     contributing = {id(p.ingress) for p in paths}
-    gateway = _gateway(table, [i for i in ingresses if id(i) in contributing], ctx, existing)
     rank = {id(ingress): (_key(ingress), n) for n, ingress in enumerate(ingresses)}
-    own = sorted({p.host for p in paths})
-    return [gateway, *(_virtual_service(host, table, gateway, rank, ctx) for host in own)]
+    return m.IngressPlan(table, [i for i in ingresses if id(i) in contributing], rank)
 
 
 def _key(ingress: LegacyResource) -> str:
@@ -247,102 +222,3 @@ def _routes_by_path(paths: list[_Path], port: int, ctx: Context) -> list[_Path]:
     return ordered
 
 
-# --------------------------------------------------------------------------- output
-
-
-def _gateway(table: dict[int, dict[str, list[_Path]]], ingresses: list[LegacyResource],
-             ctx: Context, existing: list[ExistingResource]) -> Resource:
-    servers = []
-    if table[HTTP]:
-        servers.append({"port": {"number": HTTP, "protocol": "HTTP",
-                                 "name": f"http-{GATEWAY_NAME}"},
-                        "hosts": sorted(table[HTTP])})
-    if table[HTTPS]:
-        servers.append({"port": {"number": HTTPS, "protocol": "HTTPS",
-                                 "name": f"https-{GATEWAY_NAME}"},
-                        "hosts": sorted(table[HTTPS]),
-                        "tls": {"mode": "SIMPLE", "serverCertificate": f"{CERT_DIR}/tls.crt",
-                                "privateKey": f"{CERT_DIR}/tls.key"}})
-    spec = {"selector": dict(ctx.options.ingress_gateway_selector), "servers": servers}
-    namespace = ctx.options.ingress_gateway_namespace
-    merged = next((e for e in existing if (e.kind, e.namespace, e.name) == (
-        "Gateway", namespace, GATEWAY_NAME)), None)
-    if merged is not None:
-        spec = _merge_gateway(merged.data.get("spec") or {}, spec)
-        ctx.report("IM103", f"merged into existing Gateway {namespace}/{GATEWAY_NAME} "
-                   f"({merged.ref.location()}): its servers got these Ingresses' hosts",
-                   ingresses[0].ref)
-    return Resource("Gateway", namespace, GATEWAY_NAME, spec, list(ingresses), {}, merged)
-
-
-def _merge_gateway(old: dict, new: dict) -> dict:
-    """The existing Gateway (selector included) with our hosts added to its servers."""
-    servers = [dict(s) for s in old.get("servers") or [] if isinstance(s, dict)]
-    for ours in new["servers"]:
-        same = next((s for s in servers if (s.get("port") or {}).get("number") ==
-                     ours["port"]["number"]), None)
-        if same is None:
-            servers.append(ours)
-        else:
-            hosts = list(same.get("hosts") or [])
-            same["hosts"] = hosts + [h for h in ours["hosts"] if h not in hosts]
-    return {**new, **old, "servers": servers}
-
-
-def _covers(pattern: str, host: str) -> bool:
-    """A virtual-host domain match: exact, ``*``, or a ``*.suffix`` wildcard."""
-    return pattern in (ANY_HOST, host) or (pattern.startswith("*") and host.endswith(pattern[1:]))
-
-
-def _bound_ports(host: str, table: dict[int, dict[str, list[_Path]]]) -> list[int]:
-    """Ports whose server a VirtualService for ``host`` binds to: Pilot binds it to every
-    server with a host that matches it, wildcards counting either way."""
-    return [port for port in (HTTP, HTTPS)
-            if any(_covers(host, other) or _covers(other, host) for other in table[port])]
-
-
-def _fallback(host: str, hosts: dict[str, list[_Path]]) -> str | None:
-    """The host whose routes Istio 0.7 served for ``host`` when it had none of its own on a
-    port: the longest wildcard covering it, else ``*``."""
-    covering = [other for other in hosts if other != host and _covers(other, host)]
-    return max(covering, key=lambda other: (other != ANY_HOST, len(other)), default=None)
-
-
-def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gateway: Resource,
-                     rank: dict[int, tuple[str, int]], ctx: Context) -> Resource:
-    """Placed with the first Ingress (namespace/name, then file order) that routes ``host``."""
-    own = sorted({id(p.ingress): p.ingress for port in table for p in table[port].get(host, [])
-                  }.values(), key=lambda i: rank[id(i)])
-    namespace = own[0].namespace
-    per_port: dict[int, list[tuple[dict, str]]] = {}
-    for port in _bound_ports(host, table):
-        if host in table[port]:
-            per_port[port] = [(_route(p, namespace, ctx), p.origin()) for p in table[port][host]]
-        else:  # Envoy fell back to a covering host's routes on that port, or answered 404
-            cover = _fallback(host, table[port])
-            per_port[port] = [(_route(p, namespace, ctx), f"{p.origin()}, host {cover}: "
-                               f"{host} has no routes of its own on port {port}")
-                              for p in (table[port][cover] if cover else [])]
-    distinct = len({repr([r for r, _ in routes]) for routes in per_port.values()}) > 1
-    http: list[dict] = []
-    comments: dict[str, str] = {}
-    for port, routes in per_port.items():
-        for route, origin in routes:
-            if distinct:
-                route["match"][0]["port"] = port
-            comments[f"spec.http[{len(http)}]"] = origin + (f"; port {port}" if distinct else "")
-            http.append(route)
-        if not distinct:
-            break  # the same routes on every bound port: written once, for all of them
-    gateway_ref = gateway.name if gateway.namespace == namespace else (
-        f"{gateway.name}.{gateway.namespace}.svc.{ctx.options.cluster_domain}")
-    spec = {"hosts": [host], "gateways": [gateway_ref], "http": http}
-    return Resource("VirtualService", namespace, dns_label(f"{host}-ingress"), spec, own,
-                    comments)
-
-
-def _route(path: _Path, namespace: str, ctx: Context) -> dict:
-    destination: dict = {"host": ctx.shown(path.backend, namespace)}
-    if path.number is not None:
-        destination["port"] = {"number": path.number}
-    return {"match": [{"uri": {path.kind: path.value}}], "route": [{"destination": destination}]}

@@ -1,4 +1,4 @@
-"""v1alpha3 resources already in the input: conversions merge into them (MAPPING §5).
+"""v1alpha3 resources already in the input: conversions merge into them (docs/semantics.md §5).
 
 Istio 0.8 and 1.0 do not merge two VirtualServices or DestinationRules for
 one host (which one wins is undefined), so a host that already has one must
@@ -19,6 +19,7 @@ def fqdn_of(host: str, namespace: str, cluster_domain: str) -> str:
 
 class ExistingIndex:
     def __init__(self, resources: list[ExistingResource], cluster_domain: str) -> None:
+        self._resources = resources
         self._by_host: dict[tuple[str, str], ExistingResource] = {}
         for res in sorted(resources, key=lambda r: (r.namespace, r.name)):
             spec = res.data.get("spec") or {}
@@ -37,6 +38,10 @@ class ExistingIndex:
 
     def find(self, kind: str, fqdn: str) -> ExistingResource | None:
         return self._by_host.get((kind, fqdn))
+
+    def named(self, kind: str, namespace: str, name: str) -> ExistingResource | None:
+        return next((r for r in self._resources if (r.kind, r.namespace, r.name) == (
+            kind, namespace, name)), None)
 
     def subsets(self, fqdn: str) -> list[tuple[str, dict[str, str]]]:
         dr = self.find("DestinationRule", fqdn)

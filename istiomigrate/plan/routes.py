@@ -1,17 +1,18 @@
-"""RouteRule -> HTTPRoute / TCPRoute, field by field (MAPPING §3)."""
+"""RouteRule -> planned routes, field by field (docs/semantics.md §3)."""
 
 from __future__ import annotations
 
-import itertools
 import re
 
-from istiomigrate.convert.context import Context
 from istiomigrate.errors import InputError
 from istiomigrate.hosts import Host
+from istiomigrate.plan import model as m
+from istiomigrate.plan.context import Context
+from istiomigrate.plan.resolve import destination_host
 from istiomigrate.reader import LegacyResource
-from istiomigrate.resolve import destination_host
+from istiomigrate.subsets import label_set
 
-# v1alpha1 carried these request attributes as pseudo-headers; v1alpha3 has fields for them.
+# v1alpha1 carried these request attributes as pseudo-headers; the plan has attributes for them.
 PSEUDO_HEADERS = ("uri", "scheme", "method", "authority")
 
 
@@ -24,57 +25,68 @@ def _bad(rule: LegacyResource, field: str, message: str) -> InputError:
     )
 
 
-def http_route(rule: LegacyResource, placed_in: str, ctx: Context) -> dict:
-    """One HTTPRoute for one RouteRule; fields the rule does not set are not written."""
+def origin(rule: LegacyResource) -> str:
+    where = f" ({rule.ref.location()})" if rule.ref.file else ""
+    return f"from RouteRule {rule.namespace}/{rule.name}{where}"
+
+
+def http_route(rule: LegacyResource, ctx: Context) -> m.Route:
+    """The planned route of one HTTP RouteRule."""
     spec = rule.spec
-    route: dict = {}
     match = http_match(rule, ctx)
-    if match:
-        route["match"] = [match]
+    route = m.Route(origin(rule), (match,) if match else (), rule=rule)
     if spec.redirect:
-        route["redirect"] = spec.redirect.model_dump(exclude_none=True)
+        route.redirect = m.Redirect(spec.redirect.uri, spec.redirect.authority)
     else:
-        route["route"] = destinations(rule, placed_in, ctx)
+        route.destinations = destinations(rule, ctx)
     if spec.rewrite:
-        route["rewrite"] = spec.rewrite.model_dump(exclude_none=True)
-    if spec.websocket_upgrade is not None:
-        route["websocketUpgrade"] = spec.websocket_upgrade
-    route.update(_timeout(rule, ctx))
-    route.update(_retries(rule, ctx))
-    route.update(_fault(rule, ctx))
+        route.rewrite = m.Rewrite(spec.rewrite.uri, spec.rewrite.authority)
+    route.websocket_upgrade = spec.websocket_upgrade
+    route.timeout = _timeout(rule, ctx)
+    route.retries = _retries(rule, ctx)
+    route.fault = _fault(rule, ctx)
     if spec.mirror:
-        route["mirror"] = _destination(ctx.host(spec.mirror, rule.namespace), spec.mirror.labels,
-                                       placed_in, ctx)
+        route.mirror = m.Destination(ctx.host(spec.mirror, rule.namespace),
+                                     label_set(spec.mirror.labels))
     if spec.cors_policy:
-        route["corsPolicy"] = spec.cors_policy.model_dump(exclude_none=True, by_alias=True)
-    if spec.append_headers:
-        route["appendHeaders"] = dict(spec.append_headers)
+        route.cors = _cors(spec.cors_policy)
+    route.append_headers = dict(spec.append_headers or {})
     if spec.l4_fault:
         ctx.report("IM304", "l4Fault cannot be expressed in v1alpha3; dropped", rule.ref)
     return route
 
 
-def http_match(rule: LegacyResource, ctx: Context) -> dict:
+def _cors(cors: object) -> m.Cors:
+    def listed(name: str) -> tuple[str, ...] | None:
+        value = getattr(cors, name)
+        return tuple(value) if value is not None else None
+
+    return m.Cors(listed("allow_origin"), listed("allow_methods"), listed("allow_headers"),
+                  listed("expose_headers"), cors.max_age,
+                  cors.allow_credentials)
+
+
+def http_match(rule: LegacyResource, ctx: Context) -> m.HttpMatch | None:
     match = rule.spec.match
     if match is None:
-        return {}
-    out: dict = {}
+        return None
+    conditions = []
     headers = match.request.headers if match.request else None
     for name, condition in (headers or {}).items():
         value = _string_match(rule, name, condition)
         key = name.lower()
         if key in PSEUDO_HEADERS:
-            out[key] = value
+            conditions.append(m.Condition(key, value))  # type: ignore[arg-type]
         else:
-            out.setdefault("headers", {})[key] = value
-    labels = source_labels(rule, ctx)
-    if labels:
-        out["sourceLabels"] = labels
-    return out
+            conditions.append(m.Condition("header", value, key))
+    labels = tuple(source_labels(rule, ctx).items())
+    if not (conditions or labels):
+        return None
+    return m.HttpMatch(tuple(conditions), labels)
 
 
-def _string_match(rule: LegacyResource, header: str, condition) -> dict:
-    given = condition.model_dump(exclude_none=True)
+def _string_match(rule: LegacyResource, header: str, condition: object) -> m.StringMatch:
+    given = condition.model_dump(exclude_none=True)  # type: ignore[attr-defined]
     field = f"spec.match.request.headers.{header}"
     if len(given) != 1:
         raise _bad(rule, field, "a header match needs exactly one of exact, prefix, regex")
@@ -83,7 +95,8 @@ def _string_match(rule: LegacyResource, header: str, condition) -> dict:
             re.compile(given["regex"])
         except re.error as exc:
             raise _bad(rule, field + ".regex", f"regex does not compile: {exc}") from None
-    return given
+    ((kind, value),) = given.items()
+    return m.StringMatch(kind, value)
 
 
 def source_labels(rule: LegacyResource, ctx: Context) -> dict[str, str]:
@@ -123,8 +136,8 @@ def source_labels(rule: LegacyResource, ctx: Context) -> dict[str, str]:
 
 def _service_key(host: Host, namespace: str, cluster_domain: str) -> tuple[str, str]:
     """(name, namespace) of the Service behind a host, also when given as an in-mesh FQDN."""
-    if host.in_mesh:
-        return host.name, host.namespace  # type: ignore[return-value]
+    if host.name is not None and host.namespace is not None:
+        return host.name, host.namespace
     parts = host.fqdn.split(".")
     if len(parts) > 3 and ".".join(parts[2:]) == f"svc.{cluster_domain}":
         return parts[0], parts[1]
@@ -135,12 +148,12 @@ def _show(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def destinations(rule: LegacyResource, placed_in: str, ctx: Context) -> list[dict]:
+def destinations(rule: LegacyResource, ctx: Context) -> tuple[m.Destination, ...]:
     spec = rule.spec
     own = destination_host(rule, ctx.options.cluster_domain)
     entries = spec.route or []
     if not entries:
-        return [{"destination": {"host": ctx.shown(own, placed_in)}}]
+        return (m.Destination(own),)
     weights = [entry.weight for entry in entries]
     if len(entries) > 1 or weights[0] is not None:
         total = sum(w or 0 for w in weights)
@@ -153,80 +166,66 @@ def destinations(rule: LegacyResource, placed_in: str, ctx: Context) -> list[dic
             if not (entry.destination.name or entry.destination.service):
                 raise _bad(rule, f"spec.route[{i}].destination", "empty destination")
             host = ctx.host(entry.destination, rule.namespace)
-        item = {"destination": _destination(host, entry.labels, placed_in, ctx)}
-        if entry.weight is not None:
-            item["weight"] = entry.weight
-        out.append(item)
-    return out
+        out.append(m.Destination(host, label_set(entry.labels), entry.weight))
+    return tuple(out)
 
 
-def _destination(host: Host, labels: dict[str, str] | None, placed_in: str, ctx: Context) -> dict:
-    out = {"host": ctx.shown(host, placed_in)}
-    subset = ctx.subsets.name(host.fqdn, labels)
-    if subset:
-        out["subset"] = subset
-    return out
-
-
-def _timeout(rule: LegacyResource, ctx: Context) -> dict:
+def _timeout(rule: LegacyResource, ctx: Context) -> str | None:
     timeout = rule.spec.http_req_timeout
     if timeout is None:
-        return {}
+        return None
     if timeout.custom is not None:
         ctx.report("IM302", "httpReqTimeout.custom cannot be expressed; dropped", rule.ref)
     simple = timeout.simple_timeout
     if simple is None:
-        return {}
+        return None
     if simple.override_header_name:
         ctx.report("IM205", "httpReqTimeout.simpleTimeout.overrideHeaderName dropped", rule.ref)
-    return {"timeout": simple.timeout} if simple.timeout else {}
+    return simple.timeout or None
 
 
-def _retries(rule: LegacyResource, ctx: Context) -> dict:
+def _retries(rule: LegacyResource, ctx: Context) -> m.Retries | None:
     retries = rule.spec.http_req_retries
     if retries is None:
-        return {}
+        return None
     if retries.custom is not None:
         ctx.report("IM302", "httpReqRetries.custom cannot be expressed; dropped", rule.ref)
     simple = retries.simple_retry
     if simple is None:
-        return {}
+        return None
     if simple.override_header_name:
         ctx.report("IM205", "httpReqRetries.simpleRetry.overrideHeaderName dropped", rule.ref)
-    out: dict = {"attempts": simple.attempts or 0}
-    if simple.per_try_timeout:
-        out["perTryTimeout"] = simple.per_try_timeout
-    return {"retries": out}
+    return m.Retries(simple.attempts or 0, simple.per_try_timeout or None)
 
 
-def _fault(rule: LegacyResource, ctx: Context) -> dict:
+def _fault(rule: LegacyResource, ctx: Context) -> m.Fault | None:
     """Faults as Pilot 0.8 injected them: only with a percent above zero (whole percents)."""
     fault = rule.spec.http_fault
     if fault is None:
-        return {}
-    out: dict = {}
+        return None
+    delay = abort = None
     if fault.delay:
-        delay = fault.delay
-        if delay.exponential_delay:
+        given = fault.delay
+        if given.exponential_delay:
             ctx.report("IM303", "httpFault.delay.exponentialDelay cannot be expressed; dropped",
                        rule.ref)
-        if delay.override_header_name:
+        if given.override_header_name:
             ctx.report("IM205", "httpFault.delay.overrideHeaderName dropped", rule.ref)
-        percent = _percent(rule, "delay", delay.percent, ctx)
-        if delay.fixed_delay and percent:
-            out["delay"] = {"percent": percent, "fixedDelay": delay.fixed_delay}
+        percent = _percent(rule, "delay", given.percent, ctx)
+        if given.fixed_delay and percent:
+            delay = m.Delay(percent, given.fixed_delay)
     if fault.abort:
-        abort = fault.abort
-        if abort.override_header_name:
+        stop = fault.abort
+        if stop.override_header_name:
             ctx.report("IM205", "httpFault.abort.overrideHeaderName dropped", rule.ref)
-        for field, value in (("grpcStatus", abort.grpc_status), ("http2Error", abort.http2_error)):
+        for field, value in (("grpcStatus", stop.grpc_status), ("http2Error", stop.http2_error)):
             if value:
                 ctx.report("IM207", f"httpFault.abort.{field} was never implemented by Pilot "
                            "(no abort happened); dropped", rule.ref)
-        percent = _percent(rule, "abort", abort.percent, ctx)
-        if abort.http_status and percent:
-            out["abort"] = {"percent": percent, "httpStatus": abort.http_status}
-    return {"fault": out} if out else {}
+        percent = _percent(rule, "abort", stop.percent, ctx)
+        if stop.http_status and percent:
+            abort = m.Abort(percent, stop.http_status)
+    return m.Fault(delay, abort) if delay or abort else None
 
 
 def _percent(rule: LegacyResource, which: str, value: float | None, ctx: Context) -> int:
@@ -242,36 +241,16 @@ def _percent(rule: LegacyResource, which: str, value: float | None, ctx: Context
     return whole
 
 
-def tcp_route(rule: LegacyResource, placed_in: str, ctx: Context) -> dict | None:
-    """A TCPRoute for a rule with ``match.tcp``; v1alpha1's subnet lists are OR-ed."""
+def tcp_route(rule: LegacyResource, ctx: Context) -> m.Route | None:
+    """The planned route of a rule with ``match.tcp``; None for ``match.udp`` (IM301)."""
     match = rule.spec.match
     if match.udp:
         ctx.report("IM301", "match.udp cannot be expressed in v1alpha3; rule dropped", rule.ref)
         return None
     if match.request and match.request.headers:
         ctx.report("IM212", "match.request is ignored on a TCP (match.tcp) rule", rule.ref)
-    labels = source_labels(rule, ctx)
-    sources = match.tcp.source_subnet or [None]
-    dests = match.tcp.destination_subnet or []
-    entries = []
-    if ctx.options.target == "1.0":
-        for src in sources:
-            entries.append(_l4(src, {"destinationSubnets": dests} if dests else {}, labels))
-    else:
-        for src, dst in itertools.product(sources, dests or [None]):
-            entries.append(_l4(src, {"destinationSubnet": dst} if dst else {}, labels))
-    route: dict = {}
-    entries = [e for e in entries if e]
-    if entries:
-        route["match"] = entries
-    route["route"] = destinations(rule, placed_in, ctx)
-    return route
-
-
-def _l4(source: str | None, dest: dict, labels: dict[str, str]) -> dict:
-    out = dict(dest)
-    if source:
-        out["sourceSubnet"] = source
-    if labels:
-        out["sourceLabels"] = labels
-    return out
+    labels = tuple(source_labels(rule, ctx).items())
+    condition = m.TcpMatch(tuple(match.tcp.source_subnet or ()),
+                           tuple(match.tcp.destination_subnet or ()), labels)
+    matches = (condition,) if condition != m.TcpMatch() else ()
+    return m.Route(origin(rule), matches, destinations(rule, ctx), rule=rule)
