@@ -25,8 +25,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-TARGETS = ("0.8", "1.0")
-"""Istio releases whose v1alpha3 API the output can be validated against."""
+from istiomigrate import targets
+
+TARGETS = tuple(v for v in targets.versions() if targets.for_version(v).schema_dir(v))
+"""``--target`` values whose output has a schema here (the registry says which folder)."""
 
 LEGACY_KINDS = ("RouteRule", "DestinationPolicy", "EgressRule")
 """Legacy (config.istio.io) kinds that have a schema."""
@@ -69,7 +71,9 @@ def validate_output(doc: dict, target: str) -> list[str]:
     kind = doc.get("kind")
     if kind not in OUTPUT_KINDS:
         return [f"kind: unsupported kind {kind!r}; expected one of {', '.join(OUTPUT_KINDS)}"]
-    problems = _problems(_validator(f"v1alpha3-{target}", kind), doc)
+    group = targets.for_version(target).schema_dir(target)
+    assert group is not None  # TARGETS holds only targets with a schema
+    problems = _problems(_validator(group, kind), doc)
     return [f"{path or '<document>'}: {message}" for path, message in problems]
 
 

@@ -95,6 +95,7 @@ from istiomigrate.simulate.request import (
     port_of,
     show_labels,
 )
+from istiomigrate.targets import Simulator
 
 ACTION_FIELDS = tuple(Actions.__dataclass_fields__)
 ROUTING = frozenset({"status", "redirect", "destinations", *ACTION_FIELDS})
@@ -186,11 +187,11 @@ def verify(legacy_inventory: Inventory, converted_docs: list[dict],
            default_namespace: str = "default",
            max_per_host: int = generate.MAX_PER_HOST,
            ingress_gateway: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-           ) -> list[Difference]:
+           simulator: Simulator | None = None) -> list[Difference]:
     """Requests whose outcome under ``converted_docs`` differs from the legacy one."""
     return compare(legacy_inventory, converted_docs, findings, cluster_domain=cluster_domain,
                    default_namespace=default_namespace, max_per_host=max_per_host,
-                   ingress_gateway=ingress_gateway).differences
+                   ingress_gateway=ingress_gateway, simulator=simulator).differences
 
 
 def compare(legacy_inventory: Inventory, converted_docs: list[dict],
@@ -198,25 +199,27 @@ def compare(legacy_inventory: Inventory, converted_docs: list[dict],
             default_namespace: str = "default",
             max_per_host: int = generate.MAX_PER_HOST,
             ingress_gateway: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-            ) -> Comparison:
+            simulator: Simulator | None = None) -> Comparison:
     """``verify``, also saying how many requests were compared.
 
-    When the legacy input has Ingresses (of class istio), requests from outside the
-    mesh through the ingress are compared too: the legacy ingress against the
-    Gateways that select ``ingress_gateway``'s labels (default ``istio=ingressgateway``).
+    ``simulator`` is the target's (``Target.simulator``; default: Istio 1.0's). When the
+    legacy input has Ingresses (of class istio), requests from outside the mesh through
+    the ingress are compared too: the legacy ingress against the Gateways that select
+    ``ingress_gateway``'s labels (default ``istio=ingressgateway``).
     """
+    sim = simulator or _default_simulator()
     legacy = v1alpha1.index(legacy_inventory.legacy, cluster_domain)
-    converted = v1alpha3.index(converted_docs, cluster_domain, default_namespace)
+    converted = sim.index(converted_docs, cluster_domain, default_namespace)
     hosts = generate.all_hosts(legacy, converted) - _existing_only(legacy_inventory, legacy)
     requests = generate.generate(legacy, converted, legacy_inventory.services, hosts,
                                  max_per_host)
     pairs: Iterable[tuple[Request, Outcome, Outcome]] = (
-        (r, v1alpha1.simulate(legacy, r), v1alpha3.simulate(converted, r)) for r in requests)
+        (r, v1alpha1.simulate(legacy, r), sim.simulate(converted, r)) for r in requests)
     ingresses = legacy_inventory.of_kind(ingress_v1.INGRESS_KIND)
     if ingresses:
         pairs = itertools.chain(pairs, _ingress_pairs(
             legacy_inventory, ingresses, converted_docs, legacy, cluster_domain,
-            default_namespace, ingress_gateway, max_per_host))
+            default_namespace, ingress_gateway, max_per_host, sim))
     involved = _involved_index(legacy_inventory, legacy)
     by_source = _by_source(findings)
     existing = {Ref(e.kind, e.namespace, e.name) for e in legacy_inventory.existing
@@ -234,17 +237,26 @@ def compare(legacy_inventory: Inventory, converted_docs: list[dict],
     return Comparison(compared, differences)
 
 
+def _default_simulator() -> Simulator:
+    from istiomigrate import targets
+
+    simulator = targets.for_version(targets.DEFAULT_VERSION).simulator(targets.DEFAULT_VERSION)
+    assert simulator is not None
+    return simulator
+
+
 def _ingress_pairs(inventory: Inventory, ingresses: list[LegacyResource], docs: list[dict],
                    legacy: v1alpha1.LegacyConfig, cluster_domain: str, default_namespace: str,
                    workload: Mapping[str, str] | Iterable[tuple[str, str]] | None,
-                   max_per_host: int) -> Iterator[tuple[Request, Outcome, Outcome]]:
+                   max_per_host: int,
+                   sim: Simulator) -> Iterator[tuple[Request, Outcome, Outcome]]:
     """Requests through the ingress, with their legacy and converted outcomes."""
     old_ingress = ingress_v1.index(ingresses, inventory.service_ports, cluster_domain, legacy)
-    gateways = gateway.index(docs, cluster_domain, default_namespace, workload,
-                             inventory.service_ports)
+    gateways = sim.gateway_index(docs, cluster_domain, default_namespace, workload,
+                                 inventory.service_ports)
     for request in generate.ingress_requests(old_ingress, gateways, max_per_host):
         old = ingress_v1.simulate(old_ingress, request)
-        new = gateway.simulate(gateways, request)
+        new = sim.gateway_simulate(gateways, request)
         yield request, old, old if _unserved_port(old_ingress, request, old, new) else new
 
 

@@ -49,12 +49,12 @@ def test_case(expect: Path) -> None:
 
 
 def _subset_names(docs: list[dict], host: str, cluster_domain: str) -> dict:
-    from tests.meaning import _fqdn
+    from tests.meaning import fqdn
 
     for doc in docs:
         if doc["kind"] == "DestinationRule":
             ns = doc["metadata"]["namespace"]
-            if _fqdn(doc["spec"]["host"], ns, cluster_domain) == host:
+            if fqdn(doc["spec"]["host"], ns, cluster_domain) == host:
                 return {s["name"]: s.get("labels", {}) for s in doc["spec"]["subsets"]}
     return {}
 

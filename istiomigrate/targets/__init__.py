@@ -69,6 +69,10 @@ class Target(Protocol):
         """What ``verify`` simulates its output with; None: it cannot be verified."""
         ...
 
+    def meaning(self, docs: list[dict[str, Any]], cluster_domain: str) -> dict[str, Any]:
+        """Its documents read back into the plan's normal form (``plan.normal``)."""
+        ...
+
 
 _REGISTRY: dict[str, Target] = {}
 

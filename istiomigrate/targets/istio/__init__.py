@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from istiomigrate import kinds
 from istiomigrate.kinds import Kind
 from istiomigrate.options import Options
@@ -36,6 +38,11 @@ class IstioV1alpha3:
         ctx = Context(options, DIALECTS[options.target], SubsetNames(),
                       ExistingIndex(existing, options.cluster_domain))
         return Rendered(render(plan, ctx), ctx.findings)
+
+    def meaning(self, docs: list[dict[str, Any]], cluster_domain: str) -> dict[str, Any]:
+        from istiomigrate.targets.istio.meaning import meaning
+
+        return meaning(docs, cluster_domain)
 
     def simulator(self, version: str) -> Simulator:
         from istiomigrate.simulate import gateway, v1alpha3

@@ -1,0 +1,63 @@
+"""The plan is the normal form: what a target writes must mean what the plan says.
+
+For every fixture case and random legacy configurations, the normal form of
+the plan (``plan.normal``) equals the normal form the target reads back from
+its own output (``Target.meaning``). A renderer that drops, bends or
+misspells a field fails here whatever its output looks like.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from istiomigrate import plan, targets
+from istiomigrate.options import Options
+from istiomigrate.plan.normal import normal_form
+from istiomigrate.reader import read_paths
+from tests.helpers import FIXTURES, convert_paths
+from tests.test_verify import inventories
+
+CASES = sorted((FIXTURES / "cases").glob("*/input.yaml"))
+
+
+def _without_existing(path: Path) -> bool:
+    return read_paths([str(path)]).existing == []
+
+
+@pytest.mark.parametrize("target", ["0.8", "1.0"])
+@pytest.mark.parametrize("case", [c for c in CASES if _without_existing(c)],
+                         ids=lambda p: p.parent.name)
+def test_render_keeps_the_plan(case: Path, target: str) -> None:
+    options = Options(target=target)
+    planned = plan.build(read_paths([str(case)]), options)
+    docs, _ = convert_paths([case], target=target)
+    read_back = targets.for_version(target).meaning(docs, options.cluster_domain)
+    assert normal_form(planned) == {k: read_back[k] for k in ("hosts", "entries")}
+
+
+def test_a_renderer_that_bends_a_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from istiomigrate.targets.istio import fields
+
+    case = FIXTURES / "cases" / "http-actions" / "input.yaml"
+    planned = plan.build(read_paths([str(case)]), Options())
+    monkeypatch.setattr(fields, "_fault", lambda fault: {})
+    docs, _ = convert_paths([case])
+    assert normal_form(planned) != {k: targets.for_version("1.0").meaning(docs, "cluster.local")[k]
+                                    for k in ("hosts", "entries")}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventories())
+def test_render_keeps_the_plan_for_random_configurations(case) -> None:
+    inventory, _ = case
+    inventory.existing.clear()  # merging into hand-written resources is not the plan's
+    options = Options(target="1.0")
+    planned = plan.build(inventory, options)
+    target = targets.for_version("1.0")
+    rendered = target.render(planned, [], options)
+    docs = [r.document() for r in rendered.resources]
+    read_back = target.meaning(docs, options.cluster_domain)
+    assert normal_form(planned) == {k: read_back[k] for k in ("hosts", "entries")}
