@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from istiomigrate.model import Resource
 
@@ -50,7 +51,7 @@ def scalar(value: object) -> str:
     return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
 
 
-def _escape(match: re.Match) -> str:
+def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group(0)):04x}"
 
 
@@ -103,7 +104,7 @@ def to_yaml(resource: Resource, comment: str | None = None) -> str:
     return "\n".join([*head, *_lines(resource.document(), 0, "", resource.comments)]) + "\n"
 
 
-def data_to_yaml(data: dict) -> str:
+def data_to_yaml(data: dict[str, Any]) -> str:
     """Any mapping of plain data as a YAML document body, ending with a newline."""
     return "\n".join(_lines(data, 0, "", {})) + "\n"
 

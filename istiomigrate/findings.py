@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Severity(str, Enum):
@@ -35,7 +36,7 @@ class SourceRef:
             return ""
         return f"{self.file}:{self.line}" if self.line else self.file
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "namespace": self.namespace,
@@ -116,7 +117,7 @@ class Finding:
     def severity(self) -> Severity:
         return CODES[self.code].severity
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "severity": self.severity.value,

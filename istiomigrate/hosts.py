@@ -12,6 +12,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from istiomigrate.legacy import IstioService
+
 DNS_LABEL_MAX = 63
 _NOT_DNS = re.compile(r"[^a-z0-9]+")
 
@@ -39,7 +41,7 @@ class Host:
         return self.fqdn
 
 
-def resolve_host(service, rule_namespace: str, cluster_domain: str) -> Host:
+def resolve_host(service: IstioService, rule_namespace: str, cluster_domain: str) -> Host:
     """Pilot's ResolveHostname: ``service`` as is, else name.namespace.(domain|svc.<cluster>)."""
     if service.service:
         return Host(service.service)

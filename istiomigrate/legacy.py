@@ -39,7 +39,7 @@ def _labels(value: Any, info: ValidationInfo) -> Any:
     """
     if not isinstance(value, dict):
         return value
-    out = {}
+    out: dict[str, Any] = {}
     for key, val in value.items():
         if val is None or isinstance(val, (dict, list)):
             out[key] = val  # let pydantic report the type error

@@ -9,19 +9,24 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
 DELAY_SECONDS = 1.0
 
 
 class Progress:
-    def __init__(self, label: str, total: int | None = None, stream=None) -> None:
+    def __init__(self, label: str, total: int | None = None,
+                 stream: TextIO | None = None) -> None:
         self.label = label
         self.total = total
         self.stream = stream or sys.stderr
         self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.started = time.monotonic()
-        self._bar = None
-        self._task = None
+        self._running: tuple[RichProgress, TaskID] | None = None  # the bar, once drawn
 
     def __enter__(self) -> Progress:
         return self
@@ -29,23 +34,24 @@ class Progress:
     def advance(self, description: str = "") -> None:
         if not self.enabled:
             return
-        if self._bar is None:
+        if self._running is None:
             if time.monotonic() - self.started < DELAY_SECONDS:
                 return
-            self._start()
-        self._bar.update(self._task, advance=1, description=f"{self.label} {description}")
+            self._running = self._start()
+        bar, task = self._running
+        bar.update(task, advance=1, description=f"{self.label} {description}")
 
-    def _start(self) -> None:
+    def _start(self) -> tuple[RichProgress, TaskID]:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         console = Console(file=self.stream)
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                             MofNCompleteColumn(), console=console, transient=True)
-        self._bar.start()
-        self._task = self._bar.add_task(self.label, total=self.total)
+        bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                       MofNCompleteColumn(), console=console, transient=True)
+        bar.start()
+        return bar, bar.add_task(self.label, total=self.total)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        if self._running is not None:
+            self._running[0].stop()

@@ -11,6 +11,7 @@ so the result is always what YAML says.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from istiomigrate import yamlload
 
@@ -61,14 +62,17 @@ def _scalar(value: str) -> str | None:
     return None if not isinstance(loaded, dict) or loaded.get("v") is None else str(loaded["v"])
 
 
-def _mapping(inline: str, nested: str) -> dict | None:
-    """A selector written as ``key: value`` lines; anything else through the C loader."""
+def _mapping(inline: str, nested: str) -> object:
+    """A selector written as ``key: value`` lines; anything else through the C loader.
+
+    What the loader returns may be any YAML value: the caller checks it is a mapping.
+    """
     if not inline.strip() and nested:
-        out = {}
+        out: dict[str, str] = {}
         for line in nested.splitlines():
             pair = _PAIR.match(line)
             value = _SIMPLE.match(pair.group(2)) if pair else None
-            if value is None:
+            if pair is None or value is None:
                 break
             out[pair.group(1)] = next(g for g in value.groups() if g is not None)
         else:
@@ -85,11 +89,12 @@ def fast_service(text: str) -> tuple[str | None, str | None, dict[str, str] | No
     if name is None:
         return None
     selector = _child(spec, "selector")
-    parsed = None
+    parsed: dict[object, object] | None = None
     if selector is not None:
-        parsed = _mapping(*selector)
-        if parsed is not None and not isinstance(parsed, dict):
+        loaded = _mapping(*selector)
+        if loaded is not None and not isinstance(loaded, dict):
             return None
+        parsed = loaded
     return (_scalar(name[0]), _scalar(namespace[0]) if namespace else None,
             {str(k): str(v) for k, v in parsed.items()} if parsed else None)
 
@@ -117,6 +122,14 @@ def service_selector(text: str) -> tuple[str | None, str | None, dict[str, str] 
 # --------------------------------------------------------------------------- ports
 
 Port = tuple[str | None, int]  # (name, port): what an Ingress's servicePort is resolved against
+
+
+class PortLookup(Protocol):
+    """Ports by (namespace, name): a ``ServicePorts``, or a plain mapping of them."""
+
+    def get(self, key: tuple[str, str], /) -> list[Port] | None: ...
+
+
 def service_ports(text: str) -> list[Port]:
     """The ports of one Service (``spec.ports``), from a full parse: needed only lazily."""
     return ports_of(yamlload.load_keeping_text(text) or {})

@@ -78,7 +78,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from istiomigrate.findings import Finding
 from istiomigrate.reader import Inventory, LegacyResource
@@ -87,6 +87,7 @@ from istiomigrate.simulate.request import (
     NO_ROUTE,
     REFUSED,
     Actions,
+    Caller,
     Labels,
     Outcome,
     Ref,
@@ -124,11 +125,11 @@ class Involved:
     source_labels: Labels = frozenset()  # the source's own labels
     selector: Labels | None = None  # the source Service's selector, when the input has it
 
-    def legacy_source_holds(self, caller) -> bool:
+    def legacy_source_holds(self, caller: Caller) -> bool:
         """v1alpha1: the caller is an instance of the source service and has its labels."""
         return self.source_host in caller.services and self.source_labels <= caller.labels
 
-    def labels_hold(self, caller, selector: Labels) -> bool:
+    def labels_hold(self, caller: Caller, selector: Labels) -> bool:
         """v1alpha3: the caller's labels include the source labels made of ``selector``."""
         return (selector | self.source_labels) <= caller.labels
 
@@ -160,7 +161,7 @@ class Difference:
             lines.append(f"  explained by: {codes}")
         return "\n".join(lines)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "request": self.request.as_dict(),
             "legacy": self.old.as_dict(),
@@ -182,7 +183,7 @@ class Comparison:
     differences: list[Difference]
 
 
-def verify(legacy_inventory: Inventory, converted_docs: list[dict],
+def verify(legacy_inventory: Inventory, converted_docs: list[dict[str, Any]],
            findings: Iterable[Finding] = (), *, cluster_domain: str = "cluster.local",
            default_namespace: str = "default",
            max_per_host: int = generate.MAX_PER_HOST,
@@ -194,7 +195,7 @@ def verify(legacy_inventory: Inventory, converted_docs: list[dict],
                    ingress_gateway=ingress_gateway, simulator=simulator).differences
 
 
-def compare(legacy_inventory: Inventory, converted_docs: list[dict],
+def compare(legacy_inventory: Inventory, converted_docs: list[dict[str, Any]],
             findings: Iterable[Finding] = (), *, cluster_domain: str = "cluster.local",
             default_namespace: str = "default",
             max_per_host: int = generate.MAX_PER_HOST,
@@ -245,7 +246,8 @@ def _default_simulator() -> Simulator:
     return simulator
 
 
-def _ingress_pairs(inventory: Inventory, ingresses: list[LegacyResource], docs: list[dict],
+def _ingress_pairs(inventory: Inventory, ingresses: list[LegacyResource],
+                   docs: list[dict[str, Any]],
                    legacy: v1alpha1.LegacyConfig, cluster_domain: str, default_namespace: str,
                    workload: Mapping[str, str] | Iterable[tuple[str, str]] | None,
                    max_per_host: int,
@@ -272,7 +274,7 @@ def _unserved_port(config: ingress_v1.IngressConfig, request: Request, old: Outc
             and new.detail.startswith(gateway.NO_SERVER))
 
 
-def _sets_policy(spec: dict) -> bool:
+def _sets_policy(spec: Mapping[str, Any]) -> bool:
     """Whether an existing DestinationRule has traffic policy fields that could win a merge."""
     return bool(spec.get("trafficPolicy")) or any(
         isinstance(s, dict) and s.get("trafficPolicy") for s in spec.get("subsets") or [])
@@ -299,7 +301,8 @@ def _involved_index(inventory: Inventory, legacy: v1alpha1.LegacyConfig) -> dict
 
 
 def _source(res: LegacyResource, legacy: v1alpha1.LegacyConfig,
-            services: dict) -> tuple[str | None, Labels, Labels | None]:
+            services: Mapping[tuple[str, str], Mapping[str, str]],
+            ) -> tuple[str | None, Labels, Labels | None]:
     """(source FQDN, source labels, the source Service's selector) of a rule or policy."""
     source = res.spec.match.source if res.kind == "RouteRule" and res.spec.match else (
         getattr(res.spec, "source", None))
@@ -485,7 +488,8 @@ def explain(differences: Iterable[Difference],
             findings: Iterable[Finding]) -> tuple[list[Difference], list[Difference]]:
     """Split differences into (explained by a finding, unexplained); sets ``explained_by``."""
     by_source = _by_source(findings)
-    explained, unexplained = [], []
+    explained: list[Difference] = []
+    unexplained: list[Difference] = []
     for diff in differences:
         diff.explained_by = explaining(diff, _candidates(diff, by_source))
         (explained if diff.explained_by else unexplained).append(diff)

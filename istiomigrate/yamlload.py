@@ -14,9 +14,10 @@ from typing import Any
 import yaml
 
 try:
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader  # type: ignore[misc]
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    # The same loader without libyaml; the stubs type it as a different class.
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
 class Plain(str):
@@ -25,7 +26,7 @@ class Plain(str):
     is_plain_non_string = True
 
 
-class _TextKeepingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _TextKeepingLoader(_BaseLoader):
     pass
 
 
@@ -67,11 +68,14 @@ def line_of(text: str, path: tuple[str | int, ...]) -> int:
 
 def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        for key, value in pairs:
             if isinstance(key, yaml.ScalarNode) and key.value == step:
                 return value
-    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-        return node.value[step]
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+        items: list[yaml.Node] = node.value
+        if step < len(items):
+            return items[step]
     return None
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from istiomigrate.cluster.client import Connection
     from istiomigrate.cluster.plan import Plan
     from istiomigrate.cluster.read import Snapshot
+    from istiomigrate.model import Resource
     from istiomigrate.options import Options
     from istiomigrate.report import Report
 
@@ -170,7 +171,7 @@ def _show(args: ClusterArgs, the_plan: Plan, snapshot: Snapshot, context: str) -
         write_resources(resources, args.output_dir)
 
 
-def write_resources(resources: list, root: Path) -> list[Path]:
+def write_resources(resources: list[Resource], root: Path) -> list[Path]:
     """``root/<namespace>/<kind>-<name>.yaml`` per resource (kind in lower case), atomically."""
     from istiomigrate import emit
     from istiomigrate.files import atomic_write

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -141,10 +142,10 @@ def backup_text(legacy: list[LegacyResource]) -> str:
                                      explicit_start=True)
 
 
-def restorable(obj: dict) -> dict:
+def restorable(obj: dict[str, Any]) -> dict[str, Any]:
     """The object without the fields the server sets, and without status; ``apiVersion`` and
     ``kind`` first (built-in lists such as Ingresses' leave them out; the reader adds them)."""
-    out = {k: copy.deepcopy(obj[k]) for k in ("apiVersion", "kind") if k in obj}
+    out: dict[str, Any] = {k: copy.deepcopy(obj[k]) for k in ("apiVersion", "kind") if k in obj}
     out.update((k, copy.deepcopy(v)) for k, v in obj.items() if k not in out)
     out.pop("status", None)
     meta = out.get("metadata") or {}

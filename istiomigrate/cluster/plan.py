@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import difflib
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import yaml
 
@@ -34,8 +35,8 @@ class Change:
 
     action: str  # create | update | unchanged | conflict
     resource: Resource
-    body: dict  # what --apply sends: the document, or the live object with our fields set
-    live: dict | None = None
+    body: dict[str, Any]  # what --apply sends: the document, or the live object with our fields set
+    live: dict[str, Any] | None = None
     diff: str = ""
     note: str = ""
 
@@ -72,7 +73,7 @@ class Plan:
         return [legacy for legacy, _ in self.replaced]
 
 
-def build(resources: list[Resource], live: dict[Key, dict], legacy: list[LegacyResource]
+def build(resources: list[Resource], live: dict[Key, dict[str, Any]], legacy: list[LegacyResource]
           ) -> Plan:
     """Compare each converted resource with the live object of the same kind and name."""
     plan = Plan([_change(res, live.get(res.key)) for res in resources])
@@ -93,7 +94,7 @@ def _key(resource: LegacyResource) -> Key:
     return (resource.kind, resource.namespace, resource.name)
 
 
-def _change(res: Resource, current: dict | None) -> Change:
+def _change(res: Resource, current: dict[str, Any] | None) -> Change:
     if current is None:
         return Change("create", res, res.document())
     why = _conflict(res, current)
@@ -112,7 +113,7 @@ def _change(res: Resource, current: dict | None) -> Change:
     return Change("update", res, body, current, diff(current, body, res), note)
 
 
-def _conflict(res: Resource, current: dict) -> str:
+def _conflict(res: Resource, current: dict[str, Any]) -> str:
     """Why the live object of the same kind and name must not be replaced, or ''."""
     if res.merged_into is not None:
         return ""
@@ -131,12 +132,12 @@ def _conflict(res: Resource, current: dict) -> str:
             f"{_gateways(spec, bool(res.spec.get('gateways')))}: rename or merge it by hand")
 
 
-def _same(live_spec: dict, spec: dict, key: str) -> bool:
+def _same(live_spec: dict[str, Any], spec: dict[str, Any], key: str) -> bool:
     """The same list under ``key`` (order aside): the object written from the same source."""
     return sorted(map(str, live_spec.get(key) or [])) == sorted(map(str, spec.get(key) or []))
 
 
-def _gateways(spec: dict, ours_on_gateways: bool) -> str:
+def _gateways(spec: dict[str, Any], ours_on_gateways: bool) -> str:
     gateways = spec.get("gateways")
     if not gateways:
         return " (bound to the mesh)" if ours_on_gateways else ""
@@ -147,7 +148,7 @@ def _gateways(spec: dict, ours_on_gateways: bool) -> str:
     return ""
 
 
-def drop_repeated_routes(live_spec: dict, spec: dict) -> dict:
+def drop_repeated_routes(live_spec: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     """The merged spec without appended routes that repeat an earlier one.
 
     A conversion appends its routes to the live VirtualService's. Run again after --apply
@@ -167,7 +168,7 @@ def drop_repeated_routes(live_spec: dict, spec: dict) -> dict:
     return out
 
 
-def updated(live: dict, document: dict) -> dict:
+def updated(live: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     """The live object with our spec and our labels/annotations added: a replace body.
 
     ``resourceVersion`` stays, so the server refuses (409) if the object changed since read.
@@ -183,17 +184,17 @@ def updated(live: dict, document: dict) -> dict:
     return body
 
 
-def managed(obj: dict) -> dict:
+def managed(obj: dict[str, Any]) -> dict[str, Any]:
     """The fields istiomigrate manages, for comparing and diffing."""
     meta = obj.get("metadata") or {}
-    view: dict = {k: meta[k] for k in ("labels", "annotations") if meta.get(k)}
+    view: dict[str, Any] = {k: meta[k] for k in ("labels", "annotations") if meta.get(k)}
     return {"metadata": view, "spec": obj.get("spec") or {}} if view else {
         "spec": obj.get("spec") or {}}
 
 
-def diff(live: dict, body: dict, res: Resource) -> str:
+def diff(live: dict[str, Any], body: dict[str, Any], res: Resource) -> str:
     """A unified diff of the managed fields, keys sorted so that only content shows."""
-    def lines(obj: dict) -> list[str]:
+    def lines(obj: dict[str, Any]) -> list[str]:
         return yaml.safe_dump(managed(obj), sort_keys=True, default_flow_style=False,
                               width=1000).splitlines(keepends=True)
 

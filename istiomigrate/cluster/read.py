@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from istiomigrate.cluster import ClusterError
 from istiomigrate.cluster.client import (
@@ -58,7 +59,7 @@ class Snapshot:
     """What was read: the inventory to convert, the live v1alpha3 objects, notes for stderr."""
 
     inventory: Inventory
-    live: dict[Key, dict] = field(default_factory=dict)
+    live: dict[Key, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     scope: str = ""
 
@@ -70,7 +71,7 @@ class _Reader:
     on_page: Callable[[str], None]
     notes: list[str]
 
-    def objects(self, kind: Kind, consequence: str) -> Iterator[dict]:
+    def objects(self, kind: Kind, consequence: str) -> Iterator[dict[str, Any]]:
         """Every object of ``kind`` this run may need (see the module docstring)."""
         if self.namespace is None:
             yield from self._list(kind, None)
@@ -87,7 +88,7 @@ class _Reader:
                               f"namespace {self.namespace} only; {consequence}")
             yield from self._list(kind, self.namespace)
 
-    def _list(self, kind: Kind, namespace: str | None) -> Iterator[dict]:
+    def _list(self, kind: Kind, namespace: str | None) -> Iterator[dict[str, Any]]:
         for page in self.conn.pages(kind, namespace):
             self.on_page(f"{kind.plural} {namespace or 'all namespaces'}")
             yield from page
@@ -192,7 +193,7 @@ def _read_ingresses(reader: _Reader, inventory: Inventory, label: str) -> list[L
     return []
 
 
-def _select_ingresses(objects: list[dict], kind: Kind, label: str, reader: _Reader,
+def _select_ingresses(objects: list[dict[str, Any]], kind: Kind, label: str, reader: _Reader,
                       inventory: Inventory) -> list[LegacyResource]:
     """The file reader's choice (class istio; IM108 without a class) in the namespace."""
     selected: list[LegacyResource] = []
@@ -232,7 +233,7 @@ def ingress_hosts(resource: LegacyResource) -> set[str]:
     return hosts | ({"*"} if spec.backend is not None else set())
 
 
-def _parse(obj: dict, kind: Kind, label: str, reader: _Reader
+def _parse(obj: dict[str, Any], kind: Kind, label: str, reader: _Reader
            ) -> tuple[LegacyResource, list[Finding]] | None:
     """Validate one object; a broken one outside the selected namespace is only noted."""
     meta = obj.get("metadata") or {}

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from istiomigrate.services import Port, PortLookup
 from istiomigrate.simulate.request import (
     NO_LABELS,
     NO_ROUTE,
@@ -73,6 +74,7 @@ DEFAULT_WORKLOAD = (("istio", "ingressgateway"),)  # Istio 0.8's helm chart
 # Details of refused connections that explanations look for.
 NO_SERVER = "no Gateway server on port"
 NO_SNI = "no server of the TLS port has the SNI host"
+_Route = tuple[int, dict[str, Any], dict[str, Any] | None]  # (index in http, route, match)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ class GatewayConfig:
     names: dict[str, Ref] = field(default_factory=dict)  # FQDN of each Gateway -> Gateway
     servers: dict[int, list[Server]] = field(default_factory=dict)
     virtual_services: list[Doc] = field(default_factory=list)  # bound to one of ``names``
-    service_ports: Any = None  # (namespace, name) -> [(port name, number)]
+    # (namespace, name) -> [(port name, number)]
+    service_ports: PortLookup = field(default_factory=dict[tuple[str, str], list[Port]])
     tables: dict[tuple[int, int | None], RouteTable] = field(default_factory=dict)  # cache
     sni: dict[int, tuple[dict[str, int], list[tuple[str, int]]]] = field(
         default_factory=dict)  # cache: per TLS port, SNI host -> server
@@ -115,17 +118,18 @@ class GatewayConfig:
         return {port: servers[0].is_tls for port, servers in self.servers.items()}
 
 
-def index(docs: Iterable[dict], cluster_domain: str = "cluster.local",
+def index(docs: Iterable[object], cluster_domain: str = "cluster.local",
           default_namespace: str = "default",
           workload: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-          service_ports: Any = None) -> GatewayConfig:
+          service_ports: PortLookup | None = None) -> GatewayConfig:
     """Gateways selecting ``workload`` (default ``istio=ingressgateway``) and what binds to them."""
-    docs = [d for d in docs if isinstance(d, dict)]
+    mappings = [d for d in docs if isinstance(d, dict)]
     labels = labels_of(dict(workload if workload is not None else DEFAULT_WORKLOAD))
-    config = GatewayConfig(mesh_index(docs, cluster_domain, default_namespace), labels,
+    config = GatewayConfig(mesh_index(mappings, cluster_domain, default_namespace), labels,
                            service_ports=service_ports or {})
-    gateways, services = [], []
-    for doc in docs:
+    gateways: list[Doc] = []
+    services: list[Doc] = []
+    for doc in mappings:
         meta = doc.get("metadata") or {}
         namespace = str(meta.get("namespace") or default_namespace)
         ref = Ref(str(doc.get("kind")), namespace, str(meta.get("name") or ""))
@@ -174,7 +178,7 @@ def _resolve(config: GatewayConfig, gateway: Any, namespace: str) -> str:
     return MESH if name == MESH else config.fqdn(name, namespace)
 
 
-def _merge(config: GatewayConfig, ref: Ref, spec: dict) -> None:
+def _merge(config: GatewayConfig, ref: Ref, spec: dict[str, Any]) -> None:
     port = spec.get("port") or {}
     server = Server(ref, int(port.get("number") or 0), str(port.get("protocol") or "").upper(),
                     tuple(str(h) for h in spec.get("hosts") or []), spec.get("tls"))
@@ -280,7 +284,7 @@ def _tls(config: GatewayConfig, servers: list[Server], request: Request) -> Serv
 class RouteTable:
     """Envoy's route table for a listener: domain -> (VirtualService, its routes for the port)."""
 
-    exact: dict[str, tuple[Doc, list]] = field(default_factory=dict)
+    exact: dict[str, tuple[Doc, list[_Route]]] = field(default_factory=dict)
     wildcards: list[tuple[tuple[int, int], str]] = field(default_factory=list)
 
     @classmethod
@@ -301,16 +305,16 @@ class RouteTable:
         table.wildcards = sorted((specificity(d), d) for d in table.exact if d.startswith("*"))
         return table
 
-    def lookup(self, host: str) -> tuple[str, Doc, list] | None:
+    def lookup(self, host: str) -> tuple[str, Doc, list[_Route]] | None:
         """Envoy's domain match: the exact domain, else the longest wildcard, else ``*``."""
         domain = host if host in self.exact and not host.startswith("*") else next(
             (d for _, d in self.wildcards if host_matches(d, host)), None)
         return None if domain is None else (domain, *self.exact[domain])
 
 
-def _routes(config: GatewayConfig, vs: Doc, port: int) -> list[tuple[int, dict, dict | None]]:
+def _routes(config: GatewayConfig, vs: Doc, port: int) -> list[_Route]:
     """translateRoute per match: port, source labels and gateways filter the matches."""
-    out: list[tuple[int, dict, dict | None]] = []
+    out: list[_Route] = []
     for i, route in enumerate(vs.spec.get("http") or []):
         matches = route.get("match") or []
         if not matches:
@@ -329,7 +333,7 @@ def _routes(config: GatewayConfig, vs: Doc, port: int) -> list[tuple[int, dict, 
     return out
 
 
-def _route(config: GatewayConfig, vs: Doc, route: dict, request: Request,
+def _route(config: GatewayConfig, vs: Doc, route: dict[str, Any], request: Request,
            involved: tuple[Ref, ...]) -> Outcome:
     if route.get("redirect") is not None:
         redirect = route["redirect"]
@@ -337,7 +341,9 @@ def _route(config: GatewayConfig, vs: Doc, route: dict, request: Request,
                                            redirect.get("authority") or ""),
                        involved=involved, matched=vs.ref)
     entries = route.get("route") or []
-    dests, problems, rules = [], [], []
+    dests: list[Destination] = []
+    problems: list[str] = []
+    rules: list[Ref] = []
     for entry in entries:
         dest = entry.get("destination") or {}
         weight = 100 if len(entries) == 1 else int(entry.get("weight") or 0)
@@ -348,7 +354,7 @@ def _route(config: GatewayConfig, vs: Doc, route: dict, request: Request,
         if port is None:
             problems.append(f"{host}: port {dest['port'].get('name')} by name is a black hole")
             continue
-        labels: Labels | None = NO_LABELS
+        labels: Labels = NO_LABELS
         if dest.get("subset"):
             rule = destination_rule(config.mesh, host)
             rules.extend([rule.ref] if rule else [])

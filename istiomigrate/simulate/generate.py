@@ -26,10 +26,11 @@ import ipaddress
 import itertools
 import random
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from istiomigrate.hosts import is_ip_or_cidr
+from istiomigrate.legacy import IstioService
 from istiomigrate.simulate.request import (
     INGRESS_HTTP,
     INGRESS_HTTPS,
@@ -42,12 +43,17 @@ from istiomigrate.simulate.request import (
 from istiomigrate.simulate.v1alpha1 import HTTP_EGRESS, LegacyConfig
 from istiomigrate.simulate.v1alpha3 import HTTP_PORTS, NetworkingConfig, most_specific
 
+if TYPE_CHECKING:
+    from istiomigrate.simulate.gateway import GatewayConfig
+    from istiomigrate.simulate.ingress_v1 import IngressConfig
+
 try:  # the stdlib's regex parser; private, so everything below has a fallback
-    import re._constants as _c
-    import re._parser as _parser
+    # Private modules (Python 3.11+) that typeshed has no stubs for: typed as Any.
+    import re._constants as _c  # type: ignore[import-not-found]
+    import re._parser as _parser  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - other Pythons
-    _parser = None  # type: ignore[assignment]
-    _c = None  # type: ignore[assignment]
+    _parser = None
+    _c = None
 
 MAX_PER_HOST = 2000
 UNKNOWN_HOST = "istiomigrate-unknown.example.com"  # a Host header no config names
@@ -56,9 +62,19 @@ NOMATCH = Caller("istiomigrate-nowhere", frozenset({("istiomigrate-sim", "nomatc
                  frozenset({"nomatch.istiomigrate-nowhere.svc.cluster.local"}))
 OUTSIDE_ADDRESSES = ("203.0.113.77", "198.51.100.9", "192.0.2.33", "100.64.99.1")
 _CANDIDATES = ("", "a", "x", "0", "/", "-", "#", "zz-nomatch-zz", "abc", "/api", "GET", "v1")
+# What ``sample_key`` sorts requests by: their fields, each made sortable.
+SampleKey = tuple[str, str, int, tuple[tuple[str, str], ...], str, str, str,
+                  tuple[tuple[str, str], ...], tuple[str, ...], bool]
+Clause = dict[str, dict[str, Any]]  # one match: header name -> StringMatch, as data
 
 
-def sample_key(request: Request) -> tuple:
+class _Pod(Protocol):
+    """Makes a caller: a pod of ``namespace`` with ``labels``, member of its Services."""
+
+    def __call__(self, namespace: str, labels: Labels, extra: Iterable[str] = ...) -> Caller: ...
+
+
+def sample_key(request: Request) -> SampleKey:
     """A total, process-independent order on requests (frozensets do not sort)."""
     caller = request.caller
     return (request.host, request.protocol, request.port or 0, request.headers,
@@ -147,7 +163,7 @@ def _callers(legacy: LegacyConfig, converted: NetworkingConfig,
     return out
 
 
-def _sources(legacy: LegacyConfig) -> Iterator[tuple[Any, str]]:
+def _sources(legacy: LegacyConfig) -> Iterator[tuple[IstioService, str]]:
     for rules in itertools.chain(legacy.http_rules.values(), legacy.tcp_rules.values()):
         for rule in rules:
             if rule.spec.match and rule.spec.match.source:
@@ -158,7 +174,8 @@ def _sources(legacy: LegacyConfig) -> Iterator[tuple[Any, str]]:
                 yield policy.spec.source, policy.namespace
 
 
-def _source_callers(legacy: LegacyConfig, services, source, namespace: str, pod) -> set[Caller]:
+def _source_callers(legacy: LegacyConfig, services: Mapping[tuple[str, str], dict[str, str]],
+                    source: IstioService, namespace: str, pod: _Pod) -> set[Caller]:
     """Members of the source service with and without its labels, and look-alikes elsewhere."""
     wanted = labels_of(source.labels)
     if not (source.name or source.service):
@@ -168,7 +185,7 @@ def _source_callers(legacy: LegacyConfig, services, source, namespace: str, pod)
     name, ns = parts[0], parts[1] if len(parts) > 1 else namespace
     selector = services.get((ns, name))
     bases = [labels_of(selector)] if selector else [labels_of({"app": name}), frozenset()]
-    out = set()
+    out: set[Caller] = set()
     for base in bases:
         for labels in {base | wanted, base}:
             out.add(pod(ns, labels, [host]))
@@ -179,9 +196,9 @@ def _source_callers(legacy: LegacyConfig, services, source, namespace: str, pod)
 # --- headers --------------------------------------------------------------------------------
 
 
-def _clauses(host: str, legacy: LegacyConfig, converted: NetworkingConfig) -> list[dict]:
+def _clauses(host: str, legacy: LegacyConfig, converted: NetworkingConfig) -> list[Clause]:
     """Every match clause that can apply to ``host``: {header name: StringMatch}."""
-    out: list[dict] = []
+    out: list[Clause] = []
     rules = [r for pattern, rs in sorted(legacy.http_rules.items()) if host_matches(pattern, host)
              for r in rs]
     for rule in rules:
@@ -198,14 +215,14 @@ def _clauses(host: str, legacy: LegacyConfig, converted: NetworkingConfig) -> li
                                if isinstance(v, dict)})
                 if clause:
                     out.append(clause)
-    unique: list[dict] = []
+    unique: list[Clause] = []
     for clause in out:
         if clause not in unique:
             unique.append(clause)
     return unique
 
 
-def header_sets(clauses: list[dict]) -> list[dict[str, str | None]]:
+def header_sets(clauses: list[Clause]) -> list[dict[str, str | None]]:
     """Header assignments: none, each clause met, each clause just missed, pairs of clauses met."""
     out: list[dict[str, str | None]] = [{}]
     met = [{name: satisfying(cond) for name, cond in clause.items()} for clause in clauses]
@@ -276,7 +293,7 @@ def regex_counterexample(pattern: str) -> str | None:
     return None
 
 
-def _build(items) -> str:
+def _build(items: Iterable[tuple[Any, Any]]) -> str:
     """A short string for a parsed regex; raises ValueError for what it cannot build."""
     out: list[str] = []
     for op, arg in items:
@@ -305,7 +322,7 @@ def _build(items) -> str:
     return "".join(out)
 
 
-def _char_in(items) -> str:
+def _char_in(items: Sequence[tuple[Any, Any]]) -> str:
     if items and items[0][0] is _c.NEGATE:
         excluded = {chr(a) for op, a in items[1:] if op is _c.LITERAL}
         for char in "xq0_-":
@@ -322,7 +339,7 @@ def _char_in(items) -> str:
     raise ValueError(f"cannot build set item {op}")
 
 
-def _category(arg) -> str:
+def _category(arg: object) -> str:
     name = str(arg)
     if "NOT" in name:
         return "-" if "WORD" in name else "a"
@@ -378,8 +395,10 @@ def _has_tcp(host: str, converted: NetworkingConfig) -> bool:
     return any(vs.spec.get("tcp") for vs in most_specific(converted.virtual_services, host))
 
 
-def _subnets(host: str, legacy: LegacyConfig, converted: NetworkingConfig) -> tuple[set, set]:
-    sources, dests = set(), set()
+def _subnets(host: str, legacy: LegacyConfig,
+             converted: NetworkingConfig) -> tuple[set[str], set[str]]:
+    sources: set[str] = set()
+    dests: set[str] = set()
     for rule in legacy.tcp_rules.get(host, []):
         tcp = rule.spec.match.tcp
         sources.update(tcp.source_subnet or [])
@@ -428,10 +447,10 @@ def _address_requests(legacy: LegacyConfig, converted: NetworkingConfig) -> Iter
             blocks.setdefault(rule.spec.destination.service, set()).update(
                 p.port for p in rule.spec.ports)
     for entry in converted.service_entries:
-        ports = {p["number"] for p in entry.spec.get("ports") or [] if
-                 isinstance(p.get("number"), int)}
+        numbers = {p["number"] for p in entry.spec.get("ports") or [] if
+                   isinstance(p.get("number"), int)}
         for block in entry.spec.get("addresses") or []:
-            blocks.setdefault(str(block), set()).update(ports)
+            blocks.setdefault(str(block), set()).update(numbers)
     if not blocks:
         return
     every_port = set().union(*blocks.values())
@@ -443,7 +462,7 @@ def _address_requests(legacy: LegacyConfig, converted: NetworkingConfig) -> Iter
 # --- through the ingress gateway ------------------------------------------------------------
 
 
-def ingress_requests(legacy: Any, converted: Any,
+def ingress_requests(legacy: IngressConfig, converted: GatewayConfig,
                      max_per_host: int = MAX_PER_HOST) -> list[Request]:
     """Requests from outside the mesh to the ingress: ``legacy`` an ``ingress_v1.IngressConfig``,
     ``converted`` a ``gateway.GatewayConfig``. Per host, the paths of the rules and
@@ -453,13 +472,15 @@ def ingress_requests(legacy: Any, converted: Any,
         hosts.update(concrete(pattern))
     ports = {INGRESS_HTTP: False, INGRESS_HTTPS: True}
     ports.update({p: tls for p, tls in converted.ports().items() if p not in ports})
-    by_pattern: dict[str, list[dict]] = {}
+    by_pattern: dict[str, list[dict[str, Any]]] = {}
     for path in legacy.paths():
         by_pattern.setdefault(path.host, []).append({path.kind: path.value})
     services: dict[str, list[int]] = {}  # VirtualServices by host pattern
-    found_in: list[tuple[list[dict], list[dict]]] = []  # uri conditions, other header clauses
+    # uri conditions, other header clauses
+    found_in: list[tuple[list[dict[str, Any]], list[Clause]]] = []
     for vs in converted.virtual_services:
-        uris, clauses = [], []
+        uris: list[dict[str, Any]] = []
+        clauses: list[Clause] = []
         for route in vs.spec.get("http") or []:
             for match in route.get("match") or []:
                 if isinstance(match.get("uri"), dict):
@@ -479,7 +500,7 @@ def ingress_requests(legacy: Any, converted: Any,
     for host in sorted(hosts):
         conditions = [c for pattern in (host, *wild_paths) if host_matches(pattern, host)
                       for c in by_pattern.get(pattern, [])]
-        clauses: list[dict] = []
+        clauses = []
         for pattern in (host, *wild_services):
             if not host_matches(pattern, host):
                 continue

@@ -38,9 +38,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from istiomigrate.ingress_model import IngressBackend
 from istiomigrate.reader import LegacyResource
+from istiomigrate.services import PortLookup
 from istiomigrate.simulate import v1alpha1
 from istiomigrate.simulate.request import (
     INGRESS_HTTP,
@@ -115,7 +116,7 @@ def ingress_ref(resource: LegacyResource) -> Ref:
     return Ref(INGRESS_KIND, resource.namespace, resource.name)
 
 
-def index(resources: Iterable[LegacyResource], service_ports: Any = None,
+def index(resources: Iterable[LegacyResource], service_ports: PortLookup | None = None,
           cluster_domain: str = "cluster.local",
           legacy: v1alpha1.LegacyConfig | None = None) -> IngressConfig:
     """Index the Ingresses among ``resources`` (class istio: the reader kept only those).
@@ -153,11 +154,11 @@ def routes_by_path(paths: list[IngressPath]) -> list[IngressPath]:
     return exact + prefix
 
 
-def _paths(ingress: LegacyResource, order: int, service_ports: Any,
+def _paths(ingress: LegacyResource, order: int, service_ports: PortLookup,
            cluster_domain: str) -> list[IngressPath]:
     spec = ingress.spec
     port = INGRESS_HTTPS if spec.tls else INGRESS_HTTP
-    items: list[tuple[str, str, str | None, Any]] = []
+    items: list[tuple[str, str, str | None, IngressBackend]] = []
     if spec.backend is not None:
         items.append(("spec.backend", ANY_HOST, None, spec.backend))
     for i, rule in enumerate(spec.rules or []):
@@ -183,7 +184,8 @@ def _paths(ingress: LegacyResource, order: int, service_ports: Any,
     return out
 
 
-def _service_port(backend: Any, namespace: str, service_ports: Any) -> int | str | None:
+def _service_port(backend: IngressBackend, namespace: str,
+                  service_ports: PortLookup) -> int | str | None:
     """Pilot's extractPort and IsHTTP: the port, or None when the rule was dropped."""
     wanted = backend.service_port
     ports = service_ports.get((namespace, backend.service_name)) or None
@@ -220,7 +222,7 @@ def virtual_host(table: Mapping[str, list[IngressPath]], host: str,
 def simulate(config: IngressConfig, request: Request) -> Outcome:
     """The outcome of a request to the legacy ingress."""
     port = request.port
-    if not config.listens(port) or request.tls != (port == INGRESS_HTTPS):
+    if port is None or not config.listens(port) or request.tls != (port == INGRESS_HTTPS):
         why = (f"no listener on port {port}" if not config.listens(port) else
                f"the listener on port {port} {'is' if port == INGRESS_HTTPS else 'is not'} TLS")
         return Outcome(REFUSED, detail=why, involved=tuple(config.ingresses))
@@ -252,7 +254,7 @@ def _route(config: IngressConfig, path: IngressPath, request: Request, vhost: st
     where = f"{path.describe()}, host {vhost}, port {path.port}"
     legacy = config.legacy
     rules = legacy.http_rules.get(path.backend, []) if legacy is not None else []
-    if not rules:
+    if legacy is None or not rules:
         dest = Destination(with_port(path.backend, path.service_port), frozenset(), 100)
         return Outcome(ROUTE, (dest,), detail=where, involved=first, matched=path.ingress)
     # The backend's RouteRules applied to ingress traffic too (approximated, see above).

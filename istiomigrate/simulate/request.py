@@ -78,7 +78,7 @@ class Caller:
         services = ",".join(sorted(self.services)) or "no service"
         return f"pod {{{show_labels(self.labels)}}} in {self.namespace} ({services})"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"namespace": self.namespace, "labels": dict(sorted(self.labels)),
                 "services": sorted(self.services)}
 
@@ -159,9 +159,9 @@ class Request:
         return (f"{self.header('method')} {self.header('authority')}{port}{self.header('uri')} "
                 f"(host {self.host}){more} from {self.caller.describe()}")
 
-    def as_dict(self) -> dict:
-        out: dict = {"host": self.host, "protocol": self.protocol,
-                     "caller": self.caller.as_dict()}
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"host": self.host, "protocol": self.protocol,
+                               "caller": self.caller.as_dict()}
         if self.headers:
             out["headers"] = dict(self.headers)
         for key in ("port", "source_ip", "destination_ip"):
@@ -249,8 +249,8 @@ class Outcome:
             parts.append(f"({self.detail})")
         return "; ".join(parts)
 
-    def as_dict(self) -> dict:
-        out: dict = {"status": self.status}
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
         if self.redirect is not None:
             out["redirect"] = {"uri": self.redirect[0], "authority": self.redirect[1]}
         if self.destinations:
@@ -293,15 +293,15 @@ def port_of(destination: str) -> str | None:
 
 def weighted(entries: Iterable[tuple[str, Labels, int, Policy]]) -> tuple[Destination, ...]:
     """Envoy's view of a weighted route: equal targets merged, zero weights gone, one = 100%."""
-    merged: dict[tuple[str, Labels], list] = {}
+    merged: dict[tuple[str, Labels], tuple[int, Policy]] = {}  # the first policy is kept
     for host, labels, weight, policy in entries:
         if weight <= 0:
             continue
-        slot = merged.setdefault((host, labels), [0, policy])
-        slot[0] += weight
+        total, first = merged.get((host, labels), (0, policy))
+        merged[(host, labels)] = (total + weight, first)
     if len(merged) == 1:
-        (key, slot), = merged.items()
-        merged = {key: [100, slot[1]]}
+        (key, (_, only)), = merged.items()
+        merged = {key: (100, only)}
     out = [Destination(h, lab, w, p) for (h, lab), (w, p) in merged.items()]
     return tuple(sorted(out, key=lambda d: (d.host, sorted(d.labels))))  # sets do not sort
 
@@ -310,7 +310,7 @@ def weighted(entries: Iterable[tuple[str, Labels, int, Policy]]) -> tuple[Destin
 
 
 @lru_cache(maxsize=4096)
-def _compiled(pattern: str) -> re.Pattern | None:
+def _compiled(pattern: str) -> re.Pattern[str] | None:
     try:
         return re.compile(pattern)
     except re.error:
@@ -321,8 +321,9 @@ def string_matches(condition: Mapping[str, Any], value: str | None) -> bool:
     """A StringMatch (exact, prefix or regex; regexes match the whole value) against a value."""
     if value is None:
         return False
-    if condition.get("exact") is not None:
-        return value == condition["exact"]
+    exact: object = condition.get("exact")
+    if exact is not None:
+        return value == exact
     if condition.get("prefix") is not None:
         return value.startswith(condition["prefix"])
     if condition.get("regex") is not None:

@@ -34,8 +34,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from istiomigrate.hosts import is_ip_or_cidr, resolve_host
+from istiomigrate.legacy import CorsPolicy, HTTPFaultInjection, IstioService, L4MatchAttributes
 from istiomigrate.reader import LegacyResource
 from istiomigrate.simulate.request import (
     BLOCKED,
@@ -67,6 +69,8 @@ _POOL = {"max_connections": "maxConnections",
          "http_max_pending_requests": "http1MaxPendingRequests",
          "http_max_requests": "http2MaxRequests", "http_max_retries": "maxRetries"}
 
+Egress = tuple[LegacyResource, str, str]  # the EgressRule, its port's protocol, the cluster host
+
 
 def ref(resource: LegacyResource) -> Ref:
     return Ref(resource.kind, resource.namespace, resource.name)
@@ -86,7 +90,7 @@ class LegacyConfig:
     policies: dict[str, list[LegacyResource]] = field(default_factory=dict)
     egress: list[LegacyResource] = field(default_factory=list)
 
-    def host_of(self, service, namespace: str) -> str:
+    def host_of(self, service: IstioService, namespace: str) -> str:
         return resolve_host(service, namespace, self.cluster_domain).fqdn
 
     def is_external(self, host: str) -> bool:
@@ -125,7 +129,7 @@ def index(resources: Iterable[LegacyResource],
 
 def simulate(config: LegacyConfig, request: Request) -> Outcome:
     """The outcome of one request under v1alpha1 config."""
-    egress = None
+    egress: Egress | None = None
     if not request.host or config.is_external(request.host):
         egress = _egress(config, request)
         if egress is None:
@@ -147,7 +151,7 @@ def simulate(config: LegacyConfig, request: Request) -> Outcome:
 
 
 def _involved(config: LegacyConfig, host: str, rules: list[LegacyResource],
-              egress: tuple | None) -> tuple[Ref, ...]:
+              egress: Egress | None) -> tuple[Ref, ...]:
     refs = [ref(r) for r in rules]
     refs.extend(ref(p) for p in config.policies.get(host, []))
     if egress:
@@ -158,7 +162,8 @@ def _involved(config: LegacyConfig, host: str, rules: list[LegacyResource],
 # --- matching -------------------------------------------------------------------------------
 
 
-def source_matches(config: LegacyConfig, source, namespace: str, caller: Caller) -> bool:
+def source_matches(config: LegacyConfig, source: IstioService | None, namespace: str,
+                   caller: Caller) -> bool:
     """Pilot's MatchSource: a caller service has the source's FQDN and its labels."""
     if source is None:
         return True
@@ -181,7 +186,7 @@ def _applies(config: LegacyConfig, rule: LegacyResource, request: Request) -> bo
                for name, cond in (headers or {}).items())
 
 
-def _subnets_match(tcp, request: Request) -> bool:
+def _subnets_match(tcp: L4MatchAttributes | None, request: Request) -> bool:
     if tcp is None:
         return True
     sources, dests = tcp.source_subnet or [], tcp.destination_subnet or []
@@ -192,7 +197,7 @@ def _subnets_match(tcp, request: Request) -> bool:
 # --- egress ---------------------------------------------------------------------------------
 
 
-def _egress(config: LegacyConfig, request: Request) -> tuple[LegacyResource, str, str] | None:
+def _egress(config: LegacyConfig, request: Request) -> Egress | None:
     """The EgressRule allowing this request: (rule, port protocol, cluster host)."""
     found = []
     for rule in config.egress:
@@ -215,14 +220,14 @@ def _egress(config: LegacyConfig, request: Request) -> tuple[LegacyResource, str
     return rule, protocol, target
 
 
-def _app_protocol(egress: tuple | None) -> str | None:
+def _app_protocol(egress: Egress | None) -> str | None:
     if egress is None:
         return None
     protocol = egress[1]
     return HTTP_EGRESS.get(protocol) or TCP_EGRESS.get(protocol) or protocol.upper()
 
 
-def _egress_outcome(config: LegacyConfig, request: Request, egress: tuple,
+def _egress_outcome(config: LegacyConfig, request: Request, egress: Egress,
                     involved: tuple[Ref, ...]) -> Outcome:
     dest = _destination(config, request, egress[2], NO_LABELS, 100, egress)
     return Outcome(ROUTE, weighted([dest]), egress=_app_protocol(egress),
@@ -233,7 +238,7 @@ def _egress_outcome(config: LegacyConfig, request: Request, egress: tuple,
 
 
 def _rule_outcome(config: LegacyConfig, rule: LegacyResource, request: Request,
-                  egress: tuple | None, involved: tuple[Ref, ...]) -> Outcome:
+                  egress: Egress | None, involved: tuple[Ref, ...]) -> Outcome:
     spec = rule.spec
     if spec.redirect is not None and request.protocol != TCP:
         redirect = (spec.redirect.uri or "", spec.redirect.authority or "")
@@ -259,10 +264,10 @@ def _rule_outcome(config: LegacyConfig, rule: LegacyResource, request: Request,
 
 
 def _destination(config: LegacyConfig, request: Request, host: str, labels: Labels, weight: int,
-                 egress: tuple | None) -> tuple[str, Labels, int, Policy]:
+                 egress: Egress | None) -> tuple[str, Labels, int, Policy]:
     external = egress is not None and (host == egress[2])
     fields = policy_fields(config, request.caller, host, labels, external)
-    if external and egress[1] == "https":
+    if external and egress is not None and egress[1] == "https":
         fields["tls"] = "SIMPLE"
     return host, labels, weight, policy_key(fields)
 
@@ -279,10 +284,10 @@ def chosen_policy(config: LegacyConfig, caller: Caller, host: str,
 
 
 def policy_fields(config: LegacyConfig, caller: Caller, host: str, labels: Labels,
-                  external: bool) -> dict:
+                  external: bool) -> dict[str, Any]:
     """The normalised policy of the cluster (host, labels) as seen by this caller."""
     policy = chosen_policy(config, caller, host, labels)
-    out: dict = {}
+    out: dict[str, Any] = {}
     if policy is None:
         return out
     spec = policy.spec
@@ -328,19 +333,19 @@ def actions_of(config: LegacyConfig, rule: LegacyResource) -> Actions:
     )
 
 
-def _fault(fault) -> tuple:
+def _fault(fault: HTTPFaultInjection | None) -> tuple[tuple[str, Any], ...]:
     if fault is None:
         return ()
-    out = []
+    out: list[tuple[str, Any]] = []
     delay, abort = fault.delay, fault.abort
     if delay is not None and int(delay.percent or 0) > 0 and seconds(delay.fixed_delay):
-        out.append(("delay", (int(delay.percent), seconds(delay.fixed_delay))))
+        out.append(("delay", (int(delay.percent or 0), seconds(delay.fixed_delay))))
     if abort is not None and int(abort.percent or 0) > 0 and (abort.http_status or 0) > 0:
-        out.append(("abort", (int(abort.percent), abort.http_status)))
+        out.append(("abort", (int(abort.percent or 0), abort.http_status)))
     return tuple(out)
 
 
-def _cors(cors) -> tuple | None:
+def _cors(cors: CorsPolicy | None) -> tuple[tuple[str, Any], ...] | None:
     if cors is None:
         return None
     max_age = seconds(cors.max_age)
@@ -348,8 +353,9 @@ def _cors(cors) -> tuple | None:
                     cors.expose_headers, max_age, cors.allow_credentials)
 
 
-def cors_key(origins, methods, headers, expose, max_age: float | None,
-             credentials: bool | None) -> tuple:
+def cors_key(origins: Iterable[str] | None, methods: Iterable[str] | None,
+             headers: Iterable[str] | None, expose: Iterable[str] | None,
+             max_age: float | None, credentials: bool | None) -> tuple[tuple[str, Any], ...]:
     """CORS as Envoy received it: lists joined by commas, max age in whole seconds."""
     return (("allowOrigin", tuple(origins or ())), ("allowMethods", ",".join(methods or ())),
             ("allowHeaders", ",".join(headers or ())), ("exposeHeaders", ",".join(expose or ())),

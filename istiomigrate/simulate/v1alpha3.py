@@ -45,6 +45,7 @@ from istiomigrate.simulate.request import (
     Actions,
     Labels,
     Outcome,
+    Policy,
     Ref,
     Request,
     host_matches,
@@ -68,7 +69,7 @@ class Doc:
     """A v1alpha3 resource: its reference, namespace, spec, and the FQDNs it is about."""
 
     ref: Ref
-    spec: dict
+    spec: dict[str, Any]
     hosts: tuple[str, ...]
 
 
@@ -89,13 +90,13 @@ class NetworkingConfig:
         return not host.endswith(f".svc.{self.cluster_domain}")
 
     def hosts(self) -> set[str]:
-        out = set()
+        out: set[str] = set()
         for doc in self.virtual_services + self.destination_rules + self.service_entries:
             out.update(doc.hosts)
         return out
 
 
-def index(docs: Iterable[dict], cluster_domain: str = "cluster.local",
+def index(docs: Iterable[object], cluster_domain: str = "cluster.local",
           default_namespace: str = "default") -> NetworkingConfig:
     """Index VirtualServices (bound to the mesh), DestinationRules and ServiceEntries."""
     config = NetworkingConfig(cluster_domain)
@@ -142,7 +143,7 @@ class _Egress:
 
 def simulate(config: NetworkingConfig, request: Request) -> Outcome:
     """The outcome of one request under v1alpha3 config."""
-    egress = None
+    egress: _Egress | None = None
     if not request.host or config.is_external(request.host):
         egress = _egress(config, request)
         if egress is None:
@@ -152,8 +153,9 @@ def simulate(config: NetworkingConfig, request: Request) -> Outcome:
     services = most_specific(config.virtual_services, request.host) if request.host else []
     vs = services[0] if services else None
     target = egress.target if egress else request.host
-    rule, *default = _destination(config, request, target, None, 100, egress)
-    whole = weighted([default])
+    rule, host, labels, weight, policy = _destination(config, request, target, None, 100, egress)
+    assert labels is not None  # no subset named: the whole service is never missing
+    whole = weighted([(host, labels, weight, policy)])
     involved = tuple(d.ref for d in services) + ((egress.entry.ref,) if egress else ()) + (
         (rule,) if rule else ())
     if egress is not None and (egress.protocol not in HTTP_PORTS or request.protocol == TCP):
@@ -163,7 +165,7 @@ def simulate(config: NetworkingConfig, request: Request) -> Outcome:
         services) > 1 else ""
     section = "tcp" if request.protocol == TCP else "http"
     routes = (vs.spec.get(section) or []) if vs else []
-    if not routes:
+    if vs is None or not routes:
         return Outcome(ROUTE, whole, egress=app, detail=note or "no route: the whole service",
                        involved=involved)
     survivors = _survivors(routes, request)
@@ -183,9 +185,10 @@ def _with(outcome: Outcome, where: str, note: str) -> Outcome:
                    outcome.egress, detail, outcome.involved, outcome.matched)
 
 
-def _survivors(routes: list[dict], request: Request) -> list[tuple[int, dict, dict | None]]:
+def _survivors(routes: list[dict[str, Any]], request: Request
+               ) -> list[tuple[int, dict[str, Any], dict[str, Any] | None]]:
     """Pilot's per-caller route list: matches that pass the source and port filters."""
-    out: list[tuple[int, dict, dict | None]] = []
+    out: list[tuple[int, dict[str, Any], dict[str, Any] | None]] = []
     for i, route in enumerate(routes):
         matches = route.get("match") or []
         if not matches:
@@ -197,7 +200,7 @@ def _survivors(routes: list[dict], request: Request) -> list[tuple[int, dict, di
     return out
 
 
-def _source_ok(match: dict, request: Request) -> bool:
+def _source_ok(match: dict[str, Any], request: Request) -> bool:
     gateways = match.get("gateways") or []
     if gateways and MESH not in gateways:
         return False
@@ -207,7 +210,7 @@ def _source_ok(match: dict, request: Request) -> bool:
     return labels_of(match.get("sourceLabels")) <= request.caller.labels
 
 
-def _request_matches(match: dict, request: Request) -> bool:
+def _request_matches(match: dict[str, Any], request: Request) -> bool:
     if request.protocol == TCP:
         return _l4_matches(match, request)
     for key in ("uri", "method", "authority", "scheme"):
@@ -217,7 +220,7 @@ def _request_matches(match: dict, request: Request) -> bool:
     return all(string_matches(cond or {}, request.header(name)) for name, cond in headers.items())
 
 
-def _l4_matches(match: dict, request: Request) -> bool:
+def _l4_matches(match: dict[str, Any], request: Request) -> bool:
     source = match.get("sourceSubnet")
     if source and not in_subnet(source, request.source_ip):
         return False
@@ -249,8 +252,9 @@ def _egress(config: NetworkingConfig, request: Request) -> _Egress | None:
     return _Egress(entry, str(port.get("protocol", "")).upper(), target)
 
 
-def _port(entry: Doc, number: int | None) -> dict | None:
-    for port in entry.spec.get("ports") or []:
+def _port(entry: Doc, number: int | None) -> dict[str, Any] | None:
+    ports: list[dict[str, Any]] = entry.spec.get("ports") or []
+    for port in ports:
         if number is None or port.get("number") == number:
             return port
     return None
@@ -265,7 +269,7 @@ def _app_protocol(egress: _Egress | None) -> str | None:
 # --- outcome of a route ---------------------------------------------------------------------
 
 
-def _route_outcome(config: NetworkingConfig, vs: Doc, route: dict, request: Request,
+def _route_outcome(config: NetworkingConfig, vs: Doc, route: dict[str, Any], request: Request,
                    egress: _Egress | None, involved: tuple[Ref, ...]) -> Outcome:
     app = _app_protocol(egress)
     if route.get("redirect") is not None and request.protocol != TCP:
@@ -274,18 +278,22 @@ def _route_outcome(config: NetworkingConfig, vs: Doc, route: dict, request: Requ
                                            redirect.get("authority") or ""),
                        egress=app, involved=involved, matched=vs.ref)
     entries = route.get("route") or []
-    dests, missing, drs = [], [], []
+    dests: list[tuple[str, Labels, int, Policy]] = []
+    missing: list[str] = []
+    drs: list[Ref] = []
     for entry in entries:
         dest = entry.get("destination") or {}
         host = config.fqdn(str(dest.get("host", "")), vs.ref.namespace)
         weight = 100 if len(entries) == 1 else int(entry.get("weight") or 0)
         if weight <= 0:
             continue
-        dr, *item = _destination(config, request, host, dest.get("subset"), weight, egress)
+        dr, target, labels, _, policy = _destination(config, request, host, dest.get("subset"),
+                                                     weight, egress)
         drs.extend([dr] if dr else [])
-        if item[1] is None:
+        if labels is None:
             missing.append(f"{host} subset {dest.get('subset')}")
-        dests.append(item)
+        else:
+            dests.append((target, labels, weight, policy))
     involved = tuple(dict.fromkeys(involved + tuple(drs)))
     if missing:
         return Outcome(UNAVAILABLE, egress=app, detail="no such subset: " + ", ".join(missing),
@@ -300,7 +308,7 @@ def destination_rule(config: NetworkingConfig, host: str) -> Doc | None:
     return rules[0] if rules else None
 
 
-def subset_of(rule: Doc | None, name: str | None) -> dict | None:
+def subset_of(rule: Doc | None, name: str | None) -> dict[str, Any] | None:
     if rule is None or not name:
         return None
     for subset in rule.spec.get("subsets") or []:
@@ -310,17 +318,18 @@ def subset_of(rule: Doc | None, name: str | None) -> dict | None:
 
 
 def _destination(config: NetworkingConfig, request: Request, host: str, subset_name: str | None,
-                 weight: int, egress: _Egress | None) -> tuple:
+                 weight: int, egress: _Egress | None
+                 ) -> tuple[Ref | None, str, Labels | None, int, Policy]:
     """(DestinationRule ref, host, labels or None when the subset is missing, weight, policy)."""
     external = egress is not None and (host == request.host or host_matches(egress.target, host))
-    if external:
+    if external and egress is not None:
         host = egress.target
     rule = destination_rule(config, host)
     subset = subset_of(rule, subset_name)
     labels: Labels | None = NO_LABELS
     if subset_name:
         labels = None if subset is None else labels_of(subset.get("labels"))
-    cluster: dict = {}
+    cluster: dict[str, Any] = {}
     if rule is not None:
         apply_policy(cluster, rule.spec.get("trafficPolicy"), request.port)
         if subset is not None:
@@ -331,7 +340,7 @@ def _destination(config: NetworkingConfig, request: Request, host: str, subset_n
     return (rule.ref if rule else None, host, labels, weight, policy_key(cluster))
 
 
-def apply_policy(cluster: dict, policy: dict | None, port: int | None) -> None:
+def apply_policy(cluster: dict[str, Any], policy: dict[str, Any] | None, port: int | None) -> None:
     """Pilot's applyTrafficPolicy: port-level settings replace every component for their port."""
     if not policy:
         return
@@ -360,7 +369,7 @@ def apply_policy(cluster: dict, policy: dict | None, port: int | None) -> None:
         cluster["tls"] = None if mode == "DISABLE" else mode
 
 
-def _apply_pool(cluster: dict, pool: dict | None) -> None:
+def _apply_pool(cluster: dict[str, Any], pool: dict[str, Any] | None) -> None:
     if pool is None:
         return
     http, tcp = pool.get("http") or {}, pool.get("tcp") or {}
@@ -375,7 +384,7 @@ def _apply_pool(cluster: dict, pool: dict | None) -> None:
         cluster["connectTimeout"] = seconds(tcp.get("connectTimeout"))
 
 
-def _actions(config: NetworkingConfig, vs: Doc, route: dict) -> Actions:
+def _actions(config: NetworkingConfig, vs: Doc, route: dict[str, Any]) -> Actions:
     retries = route.get("retries") or {}
     mirror = None
     if route.get("mirror"):
@@ -403,15 +412,15 @@ def _actions(config: NetworkingConfig, vs: Doc, route: dict) -> Actions:
     )
 
 
-def _percent(block: dict) -> Any:
+def _percent(block: dict[str, Any]) -> Any:
     percentage = block.get("percentage")
     if isinstance(percentage, dict) and percentage.get("value") is not None:
         return percentage["value"]
     return block.get("percent") or 0
 
 
-def _fault(fault: dict) -> tuple:
-    out = []
+def _fault(fault: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    out: list[tuple[str, Any]] = []
     delay, abort = fault.get("delay"), fault.get("abort")
     if delay and _percent(delay) > 0 and seconds(delay.get("fixedDelay")):
         out.append(("delay", (_percent(delay), seconds(delay.get("fixedDelay")))))
