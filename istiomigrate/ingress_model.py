@@ -92,7 +92,7 @@ class IngressSpec(_K8s):
         return None
 
 
-def annotations(obj: dict) -> dict:
+def annotations_of(obj: dict[str, Any]) -> dict[Any, Any]:
     meta = obj.get("metadata")
     found = meta.get("annotations") if isinstance(meta, dict) else None
     return found if isinstance(found, dict) else {}
@@ -100,7 +100,7 @@ def annotations(obj: dict) -> dict:
 
 def ingress_class(obj: dict) -> str | None:
     """The ``kubernetes.io/ingress.class`` annotation, or None when absent."""
-    value = annotations(obj).get(CLASS_ANNOTATION)
+    value = annotations_of(obj).get(CLASS_ANNOTATION)
     return None if value is None else str(value)
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from istiomigrate import kinds
 from istiomigrate.reader import ExistingResource, LegacyResource
+
+Json = dict[str, Any]
+"""A JSON object as read or written: a resource, its spec, or part of one."""
 
 
 class Role(str, Enum):
@@ -31,7 +35,7 @@ class Resource:
     kind: str
     namespace: str
     name: str
-    spec: dict
+    spec: Json
     legacy: list[LegacyResource] = field(default_factory=list)
     comments: dict[str, str] = field(default_factory=dict)
     merged_into: ExistingResource | None = None
@@ -39,7 +43,7 @@ class Resource:
     role: Role | None = None
     api_version: str = f"{kinds.NETWORKING_GROUP}/v1alpha3"
 
-    def document(self) -> dict:
+    def document(self) -> Json:
         metadata = {"name": self.name, "namespace": self.namespace}
         if self.merged_into is not None:
             kept = self.merged_into.data.get("metadata") or {}

@@ -9,6 +9,7 @@ sequence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from istiomigrate import plan, targets
 from istiomigrate.findings import Finding, SourceRef
@@ -16,6 +17,10 @@ from istiomigrate.model import Resource
 from istiomigrate.options import Options
 from istiomigrate.reader import Inventory
 from istiomigrate.report import FileSummary, Report
+
+if TYPE_CHECKING:
+    from istiomigrate.place import FilePlan
+    from istiomigrate.verify import Difference
 
 
 @dataclass
@@ -69,9 +74,10 @@ def self_check(inventory: Inventory, conversion: Conversion, options: Options) -
                          ingress_gateway=options.ingress_gateway_selector, simulator=simulator)
     _, unexplained = explain(differences, findings)
     refs = {(r.kind, r.namespace, r.name): r.ref for r in inventory.legacy}
-    grouped: dict[tuple, list] = {}
+    grouped: dict[tuple[str, str, str], list[Difference]] = {}
     for diff in unexplained:
-        key = tuple(diff.legacy[0].ref) if diff.legacy else ("", "", "")
+        ref = diff.legacy[0].ref if diff.legacy else None
+        key = (ref.kind, ref.namespace, ref.name) if ref else ("", "", "")
         grouped.setdefault(key, []).append(diff)
     out = []
     for key, diffs in grouped.items():
@@ -104,7 +110,7 @@ def validate(conversion: Conversion, target: str) -> list[Finding]:
     return findings
 
 
-def build_report(result: Result, plans: list | None = None) -> Report:
+def build_report(result: Result, plans: list[FilePlan] | None = None) -> Report:
     """Per input file: legacy found, resources written there (or from it, on stdout), findings."""
     per_file: dict[str, FileSummary] = {
         f.display: FileSummary(f.display) for f in result.inventory.files

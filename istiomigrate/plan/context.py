@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host, resolve_host
+from istiomigrate.legacy import IstioService
 from istiomigrate.options import Options
 from istiomigrate.services import ServicePorts
 
@@ -20,5 +21,5 @@ class Context:
     def report(self, code: str, message: str, source: SourceRef | None) -> None:
         self.findings.append(Finding(code, message, source))
 
-    def host(self, service: object, namespace: str) -> Host:
+    def host(self, service: IstioService, namespace: str) -> Host:
         return resolve_host(service, namespace, self.options.cluster_domain)

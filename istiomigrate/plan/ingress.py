@@ -35,8 +35,10 @@ black hole in both (``route.go``), so named ports are resolved to numbers. The
 
 from __future__ import annotations
 
+from typing import Literal
+
 from istiomigrate.hosts import Host
-from istiomigrate.ingress_model import CLASS_ANNOTATION, IngressBackend, annotations
+from istiomigrate.ingress_model import CLASS_ANNOTATION, IngressBackend, annotations_of
 from istiomigrate.plan import model as m
 from istiomigrate.plan.context import Context
 from istiomigrate.reader import LegacyResource
@@ -132,7 +134,7 @@ def _paths(ingress: LegacyResource, ctx: Context, service_ports: ServicePorts,
 
 
 def _annotation_findings(ingress: LegacyResource, ctx: Context) -> None:
-    ignored = sorted(str(k) for k in annotations(ingress.raw) if str(k) != CLASS_ANNOTATION
+    ignored = sorted(str(k) for k in annotations_of(ingress.raw) if str(k) != CLASS_ANNOTATION
                      and not str(k).startswith(_BOOKKEEPING))
     if ignored:
         ctx.report("IM215", f"annotation {', '.join(ignored)} had no effect in Istio 0.7/0.8 "
@@ -145,6 +147,7 @@ def _path(ingress: LegacyResource, where: str, host: str, port: int, path: str |
           backend: IngressBackend, ctx: Context,
           service_ports: ServicePorts) -> _Path | None:
     """The path as Pilot 0.7 routed it, or None when Pilot dropped it (IM218)."""
+    kind: Literal["exact", "prefix"]
     if not path:
         kind, value = "prefix", "/"
     elif path.endswith(".*"):

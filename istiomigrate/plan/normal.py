@@ -60,7 +60,8 @@ def normal_form(plan: m.Plan) -> dict[str, Any]:
         if entry:
             hosts[fqdn] = entry
     entries = {e.name: entry_form(e) for e in plan.entries}
-    return seconds({"hosts": hosts, "entries": entries})
+    out: dict[str, Any] = seconds({"hosts": hosts, "entries": entries})
+    return out
 
 
 def route_form(route: m.Route) -> dict[str, Any]:
@@ -149,18 +150,21 @@ def _fault_form(fault: m.Fault) -> dict[str, Any]:
     return out
 
 
+# Components a port-level setting repeats from the host's policy (Pilot applies either).
+_PORT_COMPONENTS = ("loadBalancer", "connectionPool", "outlierDetection")
+
+
 def policies_form(host: m.HostPlan) -> dict[str, Any]:
     """``top`` for what applies to every instance, then one entry per subset's label set."""
     out: dict[str, Any] = {}
-    top = policy_form(host.policies[()]) if () in host.policies else {}
+    top: dict[str, Any] = policy_form(host.policies[()]) if () in host.policies else {}
     if host.tls is not None:
-        out_ports = []
+        out_ports: list[dict[str, Any]] = []
         for number in sorted(set(host.tls.ports)):
             tls: dict[str, Any] = {"mode": "SIMPLE"}
             if "*" not in host.host.fqdn:
                 tls["sni"] = host.host.fqdn
-            kept = {k: top[k] for k in ("loadBalancer", "connectionPool", "outlierDetection")
-                    if k in top}
+            kept: dict[str, Any] = {k: top[k] for k in _PORT_COMPONENTS if k in top}
             out_ports.append({"port": {"number": number}, **kept, "tls": tls})
         top["portLevelSettings"] = out_ports
     if top:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding
 from istiomigrate.hosts import Host, resolve_host
+from istiomigrate.legacy import IstioService
 from istiomigrate.reader import LegacyResource
 
 
@@ -66,7 +67,7 @@ def is_unconditional(rule: LegacyResource) -> bool:
     return not (headers or match.tcp or match.udp or _source_condition(match.source))
 
 
-def _source_condition(source) -> bool:
+def _source_condition(source: IstioService | None) -> bool:
     return bool(source and (source.name or source.service or source.labels))
 
 

@@ -6,6 +6,7 @@ import re
 
 from istiomigrate.errors import InputError
 from istiomigrate.hosts import Host
+from istiomigrate.legacy import CorsPolicy, StringMatch
 from istiomigrate.plan import model as m
 from istiomigrate.plan.context import Context
 from istiomigrate.plan.resolve import destination_host
@@ -56,14 +57,13 @@ def http_route(rule: LegacyResource, ctx: Context) -> m.Route:
     return route
 
 
-def _cors(cors: object) -> m.Cors:
+def _cors(cors: CorsPolicy) -> m.Cors:
     def listed(name: str) -> tuple[str, ...] | None:
         value = getattr(cors, name)
         return tuple(value) if value is not None else None
 
     return m.Cors(listed("allow_origin"), listed("allow_methods"), listed("allow_headers"),
-                  listed("expose_headers"), cors.max_age,
-                  cors.allow_credentials)
+                  listed("expose_headers"), cors.max_age, cors.allow_credentials)
 
 
 def http_match(rule: LegacyResource, ctx: Context) -> m.HttpMatch | None:
@@ -76,7 +76,7 @@ def http_match(rule: LegacyResource, ctx: Context) -> m.HttpMatch | None:
         value = _string_match(rule, name, condition)
         key = name.lower()
         if key in PSEUDO_HEADERS:
-            conditions.append(m.Condition(key, value))  # type: ignore[arg-type]
+            conditions.append(m.Condition(key, value))
         else:
             conditions.append(m.Condition("header", value, key))
     labels = tuple(source_labels(rule, ctx).items())
@@ -85,8 +85,8 @@ def http_match(rule: LegacyResource, ctx: Context) -> m.HttpMatch | None:
     return m.HttpMatch(tuple(conditions), labels)
 
 
-def _string_match(rule: LegacyResource, header: str, condition: object) -> m.StringMatch:
-    given = condition.model_dump(exclude_none=True)  # type: ignore[attr-defined]
+def _string_match(rule: LegacyResource, header: str, condition: StringMatch) -> m.StringMatch:
+    given = condition.model_dump(exclude_none=True)
     field = f"spec.match.request.headers.{header}"
     if len(given) != 1:
         raise _bad(rule, field, "a header match needs exactly one of exact, prefix, regex")
@@ -95,8 +95,9 @@ def _string_match(rule: LegacyResource, header: str, condition: object) -> m.Str
             re.compile(given["regex"])
         except re.error as exc:
             raise _bad(rule, field + ".regex", f"regex does not compile: {exc}") from None
-    ((kind, value),) = given.items()
-    return m.StringMatch(kind, value)
+    kind: m.MatchKind = ("exact" if condition.exact is not None
+                         else "prefix" if condition.prefix is not None else "regex")
+    return m.StringMatch(kind, given[kind])
 
 
 def source_labels(rule: LegacyResource, ctx: Context) -> dict[str, str]:

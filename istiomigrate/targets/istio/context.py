@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host
-from istiomigrate.model import Resource, Role
+from istiomigrate.model import Json, Resource, Role
 from istiomigrate.options import Options
 from istiomigrate.reader import ExistingResource, LegacyResource
 from istiomigrate.subsets import SubsetNames
@@ -39,7 +39,7 @@ class Context:
     def shown(self, host: Host, namespace: str) -> str:
         return host.shown_from(namespace, self.options.cluster_domain)
 
-    def resource(self, role: Role, kind: str, namespace: str, name: str, spec: dict,
+    def resource(self, role: Role, kind: str, namespace: str, name: str, spec: Json,
                  legacy: list[LegacyResource], comments: dict[str, str] | None = None,
                  merged: ExistingResource | None = None, host: str | None = None) -> Resource:
         """A resource of this dialect's apiVersion."""

@@ -7,6 +7,7 @@ get that one back, extended, never a second.
 
 from __future__ import annotations
 
+from istiomigrate.model import Json
 from istiomigrate.reader import ExistingResource
 
 
@@ -52,7 +53,7 @@ class ExistingIndex:
                 for s in subsets if isinstance(s, dict) and s.get("name")]
 
     @staticmethod
-    def merge_destination_rule(existing: ExistingResource, converted: dict) -> dict:
+    def merge_destination_rule(existing: ExistingResource, converted: Json) -> Json:
         """The existing spec, with the subsets it lacks and traffic policy fields it did not set."""
         spec = dict(existing.data.get("spec") or {})
         converted_subsets = {s["name"]: s for s in converted.get("subsets", [])}
@@ -72,7 +73,7 @@ class ExistingIndex:
         return spec
 
 
-def _fill(kept: dict, added: dict) -> dict:
+def _fill(kept: Json, added: Json) -> Json:
     out = dict(kept)
     for key, value in added.items():
         if key not in out:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 
+from istiomigrate.model import Json
 from istiomigrate.plan import model as m
 from istiomigrate.targets.istio.context import Context, Dialect
 
 
-def http_route(route: m.Route, placed_in: str, ctx: Context) -> dict:
+def http_route(route: m.Route, placed_in: str, ctx: Context) -> Json:
     """One HTTPRoute; ``placed_in`` is the namespace short hosts resolve against."""
-    out: dict = {}
+    out: Json = {}
     matches = [_http_match(match) for match in route.matches if isinstance(match, m.HttpMatch)]
     if matches:
         out["match"] = matches
@@ -42,13 +43,13 @@ def http_route(route: m.Route, placed_in: str, ctx: Context) -> dict:
     return out
 
 
-def _present(**fields: object) -> dict:
+def _present(**fields: object) -> Json:
     """The fields that are set, in the order given."""
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def _http_match(match: m.HttpMatch) -> dict:
-    out: dict = {}
+def _http_match(match: m.HttpMatch) -> Json:
+    out: Json = {}
     for condition in match.conditions:
         value = {condition.match.kind: condition.match.value}
         if condition.attribute == "header":
@@ -60,8 +61,8 @@ def _http_match(match: m.HttpMatch) -> dict:
     return out
 
 
-def _fault(fault: m.Fault) -> dict:
-    out: dict = {}
+def _fault(fault: m.Fault) -> Json:
+    out: Json = {}
     if fault.delay is not None:
         out["delay"] = {"percent": fault.delay.percent, "fixedDelay": fault.delay.fixed_delay}
     if fault.abort is not None:
@@ -69,7 +70,7 @@ def _fault(fault: m.Fault) -> dict:
     return out
 
 
-def _cors(cors: m.Cors) -> dict:
+def _cors(cors: m.Cors) -> Json:
     def listed(value: tuple[str, ...] | None) -> list[str] | None:
         return list(value) if value is not None else None
 
@@ -79,9 +80,9 @@ def _cors(cors: m.Cors) -> dict:
                     allowCredentials=cors.allow_credentials)
 
 
-def destination(dest: m.Destination, placed_in: str, ctx: Context) -> dict:
+def destination(dest: m.Destination, placed_in: str, ctx: Context) -> Json:
     """A Destination: the host as its reader resolves it, the subset of its labels, a port."""
-    out: dict = {"host": ctx.shown(dest.host, placed_in)}
+    out: Json = {"host": ctx.shown(dest.host, placed_in)}
     subset = ctx.subsets.name(dest.host.fqdn, dict(dest.labels))
     if subset:
         out["subset"] = subset
@@ -90,20 +91,20 @@ def destination(dest: m.Destination, placed_in: str, ctx: Context) -> dict:
     return out
 
 
-def _weighted(dest: m.Destination, placed_in: str, ctx: Context) -> dict:
-    out: dict = {"destination": destination(dest, placed_in, ctx)}
+def _weighted(dest: m.Destination, placed_in: str, ctx: Context) -> Json:
+    out: Json = {"destination": destination(dest, placed_in, ctx)}
     if dest.weight is not None:
         out["weight"] = dest.weight
     return out
 
 
-def tcp_route(route: m.Route, placed_in: str, ctx: Context) -> dict:
+def tcp_route(route: m.Route, placed_in: str, ctx: Context) -> Json:
     """A TCPRoute; v1alpha1's subnet lists are OR-ed, which 0.8 needs one match per subnet for."""
-    entries: list[dict] = []
+    entries: list[Json] = []
     for match in route.matches:
         if isinstance(match, m.TcpMatch):
             entries.extend(_l4_matches(match, ctx.dialect))
-    out: dict = {}
+    out: Json = {}
     entries = [e for e in entries if e]
     if entries:
         out["match"] = entries
@@ -111,18 +112,18 @@ def tcp_route(route: m.Route, placed_in: str, ctx: Context) -> dict:
     return out
 
 
-def _l4_matches(match: m.TcpMatch, dialect: Dialect) -> list[dict]:
+def _l4_matches(match: m.TcpMatch, dialect: Dialect) -> list[Json]:
     sources: list[str | None] = list(match.source_subnets) or [None]
     dests = list(match.destination_subnets)
     labels = dict(match.source_labels)
     if dialect.subnet_list:
         return [_l4(src, {"destinationSubnets": dests} if dests else {}, labels)
                 for src in sources]
-    pairs = itertools.product(sources, dests or [None])
+    pairs = itertools.product(sources, list[str | None](dests) or [None])
     return [_l4(src, {"destinationSubnet": dst} if dst else {}, labels) for src, dst in pairs]
 
 
-def _l4(source: str | None, dest: dict, labels: dict[str, str]) -> dict:
+def _l4(source: str | None, dest: Json, labels: dict[str, str]) -> Json:
     out = dict(dest)
     if source:
         out["sourceSubnet"] = source
@@ -147,12 +148,12 @@ _OUTLIER = {
 }
 
 
-def traffic_policy(policy: m.Policy, dialect: Dialect) -> dict:
-    out: dict = {}
+def traffic_policy(policy: m.Policy, dialect: Dialect) -> Json:
+    out: Json = {}
     if policy.load_balancer:
         out["loadBalancer"] = {"simple": policy.load_balancer}
     if policy.connection_pool is not None:
-        pool: dict = {}
+        pool: Json = {}
         for field, (section, name) in _POOL.items():
             value = getattr(policy.connection_pool, field)
             if value is not None:
@@ -167,7 +168,7 @@ def traffic_policy(policy: m.Policy, dialect: Dialect) -> dict:
     return out
 
 
-def shared_fields(policy: dict) -> list[str]:
+def shared_fields(policy: Json) -> list[str]:
     """Leaf field paths of a traffic policy, for the message about what subsets now share."""
     out: list[str] = []
     for key, value in policy.items():
@@ -183,14 +184,14 @@ def shared_fields(policy: dict) -> list[str]:
 _PORT_COMPONENTS = ("loadBalancer", "connectionPool", "outlierDetection")
 
 
-def origination(host: str, ports: list[int], top: dict) -> dict:
+def origination(host: str, ports: list[int], top: Json) -> Json:
     """Port-level TLS settings that originate TLS to ``host``; SNI only for a concrete name.
 
     Each entry repeats the top-level components of ``top`` so that the port keeps them.
     """
     settings = []
     for number in sorted(set(ports)):
-        tls: dict = {"mode": "SIMPLE"}
+        tls: Json = {"mode": "SIMPLE"}
         if "*" not in host:
             tls["sni"] = host
         kept = {key: top[key] for key in _PORT_COMPONENTS if key in top}

@@ -14,9 +14,10 @@ black hole in both (``route.go``), so named ports are resolved to numbers.
 from __future__ import annotations
 
 from istiomigrate.hosts import dns_label
-from istiomigrate.model import Resource, Role
+from istiomigrate.model import Json, Resource, Role
 from istiomigrate.plan.ingress import ANY_HOST, CERT_DIR, HTTP, HTTPS
 from istiomigrate.plan.model import IngressPath, IngressPlan
+from istiomigrate.reader import LegacyResource
 from istiomigrate.targets.istio.context import Context
 
 GATEWAY_NAME = "k8s-ingress"
@@ -34,7 +35,8 @@ def render(ingress: IngressPlan, ctx: Context) -> list[Resource]:
     own = sorted({host for hosts in table.values() for host in hosts})
     return [gateway, *(_virtual_service(host, table, gateway, ingress.rank, ctx) for host in own)]
 
-def _gateway(table: dict[int, dict[str, list[_Path]]], ingresses: list, ctx: Context) -> Resource:
+def _gateway(table: dict[int, dict[str, list[_Path]]], ingresses: list[LegacyResource],
+             ctx: Context) -> Resource:
     servers = []
     if table[HTTP]:
         servers.append({"port": {"number": HTTP, "protocol": "HTTP",
@@ -58,7 +60,7 @@ def _gateway(table: dict[int, dict[str, list[_Path]]], ingresses: list, ctx: Con
                         None, merged)
 
 
-def _merge_gateway(old: dict, new: dict) -> dict:
+def _merge_gateway(old: Json, new: Json) -> Json:
     """The existing Gateway (selector included) with our hosts added to its servers."""
     servers = [dict(s) for s in old.get("servers") or [] if isinstance(s, dict)]
     for ours in new["servers"]:
@@ -97,7 +99,7 @@ def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gatewa
     own = sorted({id(p.ingress): p.ingress for port in table for p in table[port].get(host, [])
                   }.values(), key=lambda i: rank[id(i)])
     namespace = own[0].namespace
-    per_port: dict[int, list[tuple[dict, str]]] = {}
+    per_port: dict[int, list[tuple[Json, str]]] = {}
     for port in _bound_ports(host, table):
         if host in table[port]:
             per_port[port] = [(_route(p, namespace, ctx), p.origin()) for p in table[port][host]]
@@ -107,7 +109,7 @@ def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gatewa
                                f"{host} has no routes of its own on port {port}")
                               for p in (table[port][cover] if cover else [])]
     distinct = len({repr([r for r, _ in routes]) for routes in per_port.values()}) > 1
-    http: list[dict] = []
+    http: list[Json] = []
     comments: dict[str, str] = {}
     for port, routes in per_port.items():
         for route, origin in routes:
@@ -124,8 +126,8 @@ def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gatewa
                         spec, own, comments)
 
 
-def _route(path: _Path, namespace: str, ctx: Context) -> dict:
-    destination: dict = {"host": ctx.shown(path.backend, namespace)}
+def _route(path: _Path, namespace: str, ctx: Context) -> Json:
+    destination: Json = {"host": ctx.shown(path.backend, namespace)}
     if path.number is not None:
         destination["port"] = {"number": path.number}
     return {"match": [{"uri": {path.kind: path.value}}], "route": [{"destination": destination}]}

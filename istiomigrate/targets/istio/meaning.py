@@ -17,11 +17,14 @@ are gateways.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from istiomigrate.model import Json
 from istiomigrate.plan.normal import label_key, seconds
 
 CLUSTER_DOMAIN = "cluster.local"
+Resolve = Callable[[str, str], str]  # (host, namespace) -> FQDN
 
 
 def fqdn(host: str, namespace: str, cluster_domain: str = CLUSTER_DOMAIN) -> str:
@@ -34,13 +37,13 @@ class MissingSubset(AssertionError):
     pass
 
 
-def meaning(docs: list[dict], cluster_domain: str = CLUSTER_DOMAIN) -> dict[str, Any]:
+def meaning(docs: list[Json], cluster_domain: str = CLUSTER_DOMAIN) -> dict[str, Any]:
     """Canonical meaning of v1alpha3 documents: {hosts: {fqdn: {...}}, entries: {...}}."""
 
     def resolve(host: str, namespace: str) -> str:
         return fqdn(host, namespace, cluster_domain)
 
-    def _route(route: dict, ns: str, rules: dict) -> dict:
+    def _route(route: Json, ns: str, rules: Json) -> Json:
         return _route_meaning(route, ns, rules, resolve)
 
     rules = {}
@@ -48,7 +51,7 @@ def meaning(docs: list[dict], cluster_domain: str = CLUSTER_DOMAIN) -> dict[str,
         if doc["kind"] == "DestinationRule":
             ns = doc["metadata"]["namespace"]
             rules[resolve(doc["spec"]["host"], ns)] = doc
-    hosts: dict[str, dict] = {}
+    hosts: dict[str, Json] = {}
     for doc in docs:
         ns = doc["metadata"]["namespace"]
         spec = doc["spec"]
@@ -79,13 +82,14 @@ def meaning(docs: list[dict], cluster_domain: str = CLUSTER_DOMAIN) -> dict[str,
     gateways = _gateways(docs, rules, resolve, cluster_domain)
     if gateways:
         out["gateways"] = gateways
-    return seconds(out)
+    normal: dict[str, Any] = seconds(out)
+    return normal
 
 
-def _gateways(docs: list[dict], rules: dict, fqdn, cluster_domain: str) -> dict[str, dict]:
+def _gateways(docs: list[Json], rules: Json, fqdn: Resolve, cluster_domain: str) -> dict[str, Json]:
     """{selector: {servers: [...], hosts: {host: {namespace, http}}}} of gateways and their VSs."""
     selectors: dict[str, str] = {}
-    out: dict[str, dict] = {}
+    out: dict[str, Json] = {}
     for doc in docs:
         if doc["kind"] == "Gateway":
             meta, spec = doc["metadata"], doc["spec"]
@@ -118,7 +122,7 @@ def _gateways(docs: list[dict], rules: dict, fqdn, cluster_domain: str) -> dict[
     return out
 
 
-def _route_meaning(route: dict, ns: str, rules: dict[str, dict], fqdn) -> dict:
+def _route_meaning(route: Json, ns: str, rules: dict[str, Json], fqdn: Resolve) -> Json:
     out = {k: v for k, v in route.items() if k not in ("route", "mirror", "match")}
     if "match" in route:
         out["match"] = [_match(m) for m in route["match"]]
@@ -134,15 +138,15 @@ def _route_meaning(route: dict, ns: str, rules: dict[str, dict], fqdn) -> dict:
     return out
 
 
-def _match(match: dict) -> dict:
+def _match(match: Json) -> Json:
     out = dict(match)
     if "destinationSubnet" in out:  # 0.8 layout -> 1.0 layout
         out["destinationSubnets"] = [out.pop("destinationSubnet")]
     return out
 
 
-def _destination(dest: dict, host: str, rules: dict[str, dict]) -> dict:
-    out: dict = {"host": host, "labels": {}}
+def _destination(dest: Json, host: str, rules: dict[str, Json]) -> Json:
+    out: Json = {"host": host, "labels": {}}
     if "port" in dest:
         out["port"] = dest["port"]
     if "subset" in dest:
@@ -154,7 +158,7 @@ def _destination(dest: dict, host: str, rules: dict[str, dict]) -> dict:
     return out
 
 
-def _policies(spec: dict) -> dict[str, dict]:
+def _policies(spec: Json) -> dict[str, Json]:
     """Policy per subset label set, keyed like ``version=v1,zone=a``, and ``top`` for the rule's."""
     out = {}
     if "trafficPolicy" in spec:
@@ -164,7 +168,7 @@ def _policies(spec: dict) -> dict[str, dict]:
     return out
 
 
-def _flat(policy: dict) -> dict:
+def _flat(policy: Json) -> Json:
     """A traffic policy with 0.8's ``outlierDetection.http`` flattened, port levels too."""
     out = dict(policy)
     outlier = out.get("outlierDetection")

@@ -10,7 +10,7 @@ duplicated (``existing.py``).
 from __future__ import annotations
 
 from istiomigrate.hosts import resource_name, short_hash
-from istiomigrate.model import Resource, Role
+from istiomigrate.model import Json, Resource, Role
 from istiomigrate.plan import model as m
 from istiomigrate.subsets import LabelSet
 from istiomigrate.targets.istio import gateway
@@ -27,8 +27,8 @@ from istiomigrate.targets.istio.fields import (
 def render(plan: m.Plan, ctx: Context) -> list[Resource]:
     """Every resource of the plan, ServiceEntries first, then per host, then the ingress."""
     for fqdn, hosts in plan.hosts.items():
-        for labels in hosts.subsets:
-            ctx.subsets.want(fqdn, dict(labels))
+        for wanted in hosts.subsets:
+            ctx.subsets.want(fqdn, dict(wanted))
         for name, labels in ctx.existing.subsets(fqdn):
             ctx.subsets.keep_existing(fqdn, name, labels)
     ctx.subsets.finalize()
@@ -47,7 +47,7 @@ def _virtual_service(hosts: m.HostPlan, ctx: Context) -> Resource:
     merged = ctx.existing.find("VirtualService", hosts.host.fqdn)
     namespace = merged.namespace if merged else hosts.namespace
     name = merged.name if merged else resource_name(hosts.host)
-    spec: dict = {"hosts": [ctx.shown(hosts.host, namespace)]}
+    spec: Json = {"hosts": [ctx.shown(hosts.host, namespace)]}
     comments: dict[str, str] = {}
     for section, planned, present in (("http", hosts.http, hosts.has_http_rules),
                                       ("tcp", hosts.tcp, hosts.has_tcp_rules)):
@@ -87,7 +87,7 @@ def _destination_rule(hosts: m.HostPlan, ctx: Context) -> Resource | None:
     legacy = list(hosts.policy_sources)
     merged = ctx.existing.find("DestinationRule", host.fqdn)
     namespace = merged.namespace if merged else hosts.namespace
-    spec: dict = {"host": ctx.shown(host, namespace)}
+    spec: Json = {"host": ctx.shown(host, namespace)}
     top = traffic_policy(policies[()], ctx.dialect) if () in policies else {}
     if hosts.tls is not None:
         top.update(origination(host.fqdn, hosts.tls.ports, top))
@@ -118,8 +118,8 @@ def _destination_rule(hosts: m.HostPlan, ctx: Context) -> Resource | None:
 
 
 def _subset(name: str, labels: dict[str, str], policies: dict[LabelSet, m.Policy],
-            ctx: Context) -> dict:
-    subset: dict = {"name": name, "labels": labels}
+            ctx: Context) -> Json:
+    subset: Json = {"name": name, "labels": labels}
     policy = policies.get(tuple(sorted(labels.items())))
     if policy is not None:
         body = traffic_policy(policy, ctx.dialect)
@@ -129,7 +129,7 @@ def _subset(name: str, labels: dict[str, str], policies: dict[LabelSet, m.Policy
 
 
 def _service_entry(entry: m.EgressEntry, ctx: Context) -> Resource:
-    spec: dict = {"hosts": list(entry.hosts)}
+    spec: Json = {"hosts": list(entry.hosts)}
     if entry.addresses:
         spec["addresses"] = list(entry.addresses)
     spec["ports"] = [{"number": p.number, "protocol": p.protocol,
