@@ -20,7 +20,7 @@ def parse_selector(text: str) -> tuple[tuple[str, str], ...]:
 
 
 class EgressTLS(str, Enum):
-    """What an EgressRule port of protocol ``https`` becomes (MAPPING §6)."""
+    """What an EgressRule port of protocol ``https`` becomes (docs/semantics.md §6.4)."""
 
     originate = "originate"
     passthrough = "passthrough"

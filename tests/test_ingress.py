@@ -1,4 +1,4 @@
-"""Kubernetes Ingresses of class istio -> Gateway and VirtualServices (MAPPING §7).
+"""Kubernetes Ingresses of class istio -> Gateway and VirtualServices (docs/semantics.md §7).
 
 The fixture cases (fixtures/cases/ingress-*) are judged here by the whole meaning,
 gateways included (tests/test_cases.py checks their mesh hosts and findings), for

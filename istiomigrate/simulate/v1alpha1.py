@@ -1,4 +1,4 @@
-"""How Pilot 0.8 routed a request under v1alpha1 config (MAPPING §2-4, §6).
+"""How Pilot 0.8 routed a request under v1alpha1 config (docs/semantics.md §2-§4, §6).
 
 Read from istio/istio 0.8.0 (``pilot/pkg/model/config.go``,
 ``pilot/pkg/proxy/envoy/v1``):
