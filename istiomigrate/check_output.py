@@ -1,9 +1,11 @@
 """Output formats of ``istiomigrate check``: text, json, github and junit.
 
 Renderers are pure: a CheckResult in, a string out, so that the command can
-write to stdout or atomically to a file, and tests can read them back. The
-JSON object is a documented interface (docs/check.md): fields are only ever
-added, and ``version`` changes if one changes meaning.
+write to stdout or atomically to a file, and tests can read them back. They
+form a registry, :data:`FORMATS`: a format is one function registered under
+its name with :func:`output_format`, and ``check --format`` offers the
+registry's keys. The JSON object is a documented interface (docs/check.md):
+fields are only ever added, and ``version`` changes if one changes meaning.
 """
 
 from __future__ import annotations
@@ -12,27 +14,53 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping
-from typing import TextIO
+from collections.abc import Callable, Mapping
+from typing import Protocol, TextIO
 
 from istiomigrate.check import CheckResult, CheckWarning, LegacyEntry, Location
 
 JSON_VERSION = 1
 JUNIT_SUITE = "istiomigrate-check"
-FORMATS = ("text", "json", "github", "junit")
 
 _BOLD, _RED, _YELLOW, _DIM, _RESET = "\033[1m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
 
 
+class Renderer(Protocol):
+    """A format of ``check``'s listing. Every format takes both settings, and uses those
+    that mean something to it: ``strict`` (warnings fail the check), ``colour`` (ANSI
+    styling, for a terminal)."""
+
+    def __call__(self, result: CheckResult, *, strict: bool, colour: bool) -> str: ...
+
+
+FORMATS: dict[str, Renderer] = {}
+
+
+def output_format(name: str) -> Callable[[Renderer], Renderer]:
+    """Register a format under ``name``; a name registered twice is a programming error."""
+
+    def register(render: Renderer) -> Renderer:
+        if name in FORMATS:
+            raise ValueError(f"check format {name!r} is already registered")
+        FORMATS[name] = render
+        return render
+
+    return register
+
+
 def render(result: CheckResult, fmt: str, *, strict: bool = False, colour: bool = False) -> str:
     """The data output (what goes to stdout or --output) in format ``fmt``."""
-    if fmt == "json":
-        return render_json(result, strict)
-    if fmt == "github":
-        return render_github(result)
-    if fmt == "junit":
-        return render_junit(result, strict)
-    return render_text(result, colour)
+    try:
+        renderer = FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown check format {fmt!r}; known: {', '.join(FORMATS)}") from None
+    return renderer(result, strict=strict, colour=colour)
+
+
+def render_diagnostics(result: CheckResult, fmt: str, colour: bool = False) -> str:
+    """What goes to standard error beside the data: the text format lists the warnings
+    there, as diagnostics; the other formats carry them in their data."""
+    return render_warnings_text(result, colour) if fmt == "text" else ""
 
 
 def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
@@ -80,7 +108,8 @@ def warning_line(warning: CheckWarning, colour: bool = False) -> str:
     return f"{where(warning.location, warning.source)}: {label}: {warning.message}"
 
 
-def render_text(result: CheckResult, colour: bool = False) -> str:
+@output_format("text")
+def render_text(result: CheckResult, colour: bool = False, *, strict: bool = False) -> str:
     """The listing of legacy resources; warnings are diagnostics and go to stderr apart."""
     return "".join(legacy_line(e, colour) + "\n" for e in result.legacy)
 
@@ -129,7 +158,8 @@ def as_dict(result: CheckResult, strict: bool = False) -> dict:
     }
 
 
-def render_json(result: CheckResult, strict: bool = False) -> str:
+@output_format("json")
+def render_json(result: CheckResult, strict: bool = False, *, colour: bool = False) -> str:
     return json.dumps(as_dict(result, strict), indent=2) + "\n"
 
 
@@ -181,7 +211,8 @@ def workflow_command(command: str, location: Location, title: str, message: str)
     return f"::{command} {','.join(fields)}::{escape_data(message)}"
 
 
-def render_github(result: CheckResult) -> str:
+@output_format("github")
+def render_github(result: CheckResult, *, strict: bool = False, colour: bool = False) -> str:
     """One ``::error`` per legacy resource and one ``::warning`` per warning: annotations."""
     lines = [
         workflow_command("error", e.location, f"Legacy Istio {e.kind}",
@@ -206,7 +237,8 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def render_junit(result: CheckResult, strict: bool = False) -> str:
+@output_format("junit")
+def render_junit(result: CheckResult, strict: bool = False, *, colour: bool = False) -> str:
     """JUnit XML: one testcase per scanned source, a failure per legacy resource.
 
     Warnings are failures too under --strict (they fail the run), otherwise

@@ -1,10 +1,18 @@
-"""Report step: findings and a per-file summary, as text (stderr), JSON or Markdown."""
+"""Report step: findings and a per-file summary, as text (stderr), JSON or Markdown.
+
+The formats are a registry, :data:`REPORTERS`: a format is one function registered
+under its name with :func:`reporter`, and the CLI's ``--report-format`` choices are
+the registry's keys, so that adding a format is one function here.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from istiomigrate.findings import Finding, Severity
 
@@ -53,7 +61,50 @@ def finding_line(finding: Finding) -> str:
     return f"{prefix}{finding.severity.value} {finding.code}: {subject}{finding.message}"
 
 
-def as_json(report: Report) -> str:
+Reporter = Callable[[Report, TextIO | None], str]
+"""A report format: the report as text. The second argument is the stream the text will be
+written to when it is a terminal-like stream (standard error), so that a format can style
+it for that stream; None when the text goes to a file."""
+
+REPORTERS: dict[str, Reporter] = {}
+
+
+def reporter(name: str) -> Callable[[Reporter], Reporter]:
+    """Register a format under ``name``; a name registered twice is a programming error."""
+
+    def register(render: Reporter) -> Reporter:
+        if name in REPORTERS:
+            raise ValueError(f"report format {name!r} is already registered")
+        REPORTERS[name] = render
+        return render
+
+    return register
+
+
+@reporter("text")
+def as_text(report: Report, stream: TextIO | None = None) -> str:
+    """For standard error: findings, the per-file table and a summary line, through rich,
+    which colours them only on a terminal and never under NO_COLOR. For a file: the
+    finding lines alone, plain, one per line."""
+    if stream is None:
+        return "\n".join(finding_line(f) for f in sorted_findings(report.findings)) + "\n"
+    console = _console(stream)
+    with console.capture() as captured:
+        render_text(report, console)
+    return captured.get()
+
+
+def _console(stream: TextIO):
+    from rich.console import Console
+
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: no ANSI styling at all
+        return Console(file=stream, color_system=None, highlight=False)
+    return Console(file=stream, highlight=False)
+
+
+@reporter("json")
+def as_json(report: Report, stream: TextIO | None = None) -> str:
+    """The report for machines (never styled): a stable object, findings sorted."""
     doc = {
         "inputs": report.inputs,
         "outputs": report.outputs,
@@ -68,7 +119,9 @@ def as_json(report: Report) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def as_markdown(report: Report) -> str:
+@reporter("markdown")
+def as_markdown(report: Report, stream: TextIO | None = None) -> str:
+    """The report as a pull-request comment: the per-file table, a summary, the findings."""
     lines = ["## istiomigrate conversion report", ""]
     if report.files:
         lines += ["| file | legacy | written | errors | warnings | info |",

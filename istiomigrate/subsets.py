@@ -1,4 +1,4 @@
-"""Subset naming (docs/semantics.md §5.2): every label set a route, mirror or policy names gets one subset.
+"""Subset naming (docs/semantics.md §5.2): one subset per label set a route, mirror or policy names.
 
 Names are chosen once all label sets of a host are known, so they do not
 depend on input order: the name people would write (``v1`` for

@@ -1,4 +1,4 @@
-"""The project's own fixtures (fixtures/cases): every rule of docs/semantics.md §3-§6, every finding code.
+"""The project's own fixtures (fixtures/cases): docs/semantics.md §3-§6, every finding code.
 
 Each case directory holds ``input.yaml`` and one or more ``expect*.yaml``:
 the options to convert with, the finding codes expected (exactly), the

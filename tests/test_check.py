@@ -464,11 +464,11 @@ class _ClosedPipe:
 
 
 def test_broken_pipe_is_handled_without_an_exception(tmp_path, monkeypatch):
-    from istiomigrate import check_command
+    from istiomigrate.cli import check as check_command
 
     with open(tmp_path / "out", "w") as target:
         monkeypatch.setattr(sys, "stdout", _ClosedPipe(target.fileno()))
-        check_command._write("listing\n", None, fail=None)  # must not raise
+        check_command._write("listing\n", None)  # must not raise
 
 
 def test_subprocess_python_m_exit_codes_and_json():

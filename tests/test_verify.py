@@ -430,7 +430,7 @@ def test_conformance_case_converted_by_us_verifies(number: int) -> None:
 
 
 def golden(number: int) -> list[dict]:
-    from istiomigrate.verify_command import read_converted
+    from istiomigrate.cli.verify import read_converted
 
     return read_converted([str(CORPUS / "v1alpha3" / f"{CASES[number][1]}.yaml.golden")])
 

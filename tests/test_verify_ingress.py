@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from istiomigrate.cli import app
+from istiomigrate.cli.verify import read_converted
 from istiomigrate.findings import SourceRef
 from istiomigrate.ingress_model import CLASS_ANNOTATION, IngressSpec
 from istiomigrate.legacy import SPEC_MODELS
@@ -30,7 +31,6 @@ from istiomigrate.reader import Inventory, LegacyResource, read_paths
 from istiomigrate.services import ServicePorts
 from istiomigrate.simulate.request import NO_ROUTE, REFUSED, ROUTE
 from istiomigrate.verify import compare, explain
-from istiomigrate.verify_command import read_converted
 from tests.helpers import CONFORMANCE, FIXTURES, namespace_repaired
 
 settings.register_profile("ingress-ci", max_examples=300, deadline=None,

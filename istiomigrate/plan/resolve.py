@@ -1,4 +1,4 @@
-"""Resolve step: group legacy resources by destination host in Pilot's order (docs/semantics.md §2-§3).
+"""Resolve step: group legacy resources by host in Pilot's order (docs/semantics.md §2-§3).
 
 Pilot 0.8 evaluated every RouteRule of every namespace whose destination
 resolved to a host, highest ``precedence`` first, ties broken by the key

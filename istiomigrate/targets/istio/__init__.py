@@ -1,18 +1,22 @@
-"""The Istio v1alpha3 target, in the dialects of Istio 0.8 and 1.0 (docs/semantics.md §1)."""
+"""The Istio v1alpha3 target, in the dialects of Istio 0.8 and 1.0 (docs/semantics.md §1).
+
+Light at import (the CLI lists targets before it knows what it will run):
+rendering, reading back and simulating are imported when asked for.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from istiomigrate import kinds
 from istiomigrate.kinds import Kind
-from istiomigrate.options import Options
-from istiomigrate.plan.model import Plan
-from istiomigrate.reader import ExistingResource
-from istiomigrate.subsets import SubsetNames
 from istiomigrate.targets import Rendered, Simulator, register
-from istiomigrate.targets.istio.context import Context, Dialect
-from istiomigrate.targets.istio.existing import ExistingIndex
+from istiomigrate.targets.istio.dialect import Dialect
+
+if TYPE_CHECKING:
+    from istiomigrate.options import Options
+    from istiomigrate.plan.model import Plan
+    from istiomigrate.reader import ExistingResource
 
 VERSION = "v1alpha3"
 API_VERSION = f"{kinds.NETWORKING_GROUP}/{VERSION}"
@@ -33,6 +37,9 @@ class IstioV1alpha3:
         return f"{VERSION}-{version}"
 
     def render(self, plan: Plan, existing: list[ExistingResource], options: Options) -> Rendered:
+        from istiomigrate.subsets import SubsetNames
+        from istiomigrate.targets.istio.context import Context
+        from istiomigrate.targets.istio.existing import ExistingIndex
         from istiomigrate.targets.istio.render import render
 
         ctx = Context(options, DIALECTS[options.target], SubsetNames(),

@@ -10,19 +10,8 @@ from istiomigrate.model import Json, Resource, Role
 from istiomigrate.options import Options
 from istiomigrate.reader import ExistingResource, LegacyResource
 from istiomigrate.subsets import SubsetNames
+from istiomigrate.targets.istio.dialect import Dialect
 from istiomigrate.targets.istio.existing import ExistingIndex
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """Where Istio releases read the same v1alpha3 differently (docs/semantics.md §1)."""
-
-    version: str
-    api_version: str
-    # 1.0 made TCP destination subnets a list (0.8: one subnet per match).
-    subnet_list: bool
-    # 0.8 nested outlier detection under ``http``; 1.0 flattened it.
-    outlier_under_http: bool
 
 
 @dataclass

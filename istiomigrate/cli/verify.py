@@ -16,15 +16,21 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from istiomigrate.choices import (
+from istiomigrate.cli.exits import EXIT_FINDINGS, EXIT_OK, CommandError
+from istiomigrate.cli.options import (
+    CLUSTER_DOMAIN,
+    DEFAULT_NAMESPACE,
     INGRESS_GATEWAY_SELECTOR,
-    INGRESS_GATEWAY_SELECTOR_HELP,
+    ClusterDomain,
     EgressTLS,
-    parse_selector,
+    EgressTLSUsedOption,
+    IngressGatewaySelector,
+    Namespace,
+    gateway_selector,
 )
 from istiomigrate.errors import InputError
 
-EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
+EXIT_DIFFERENT = EXIT_FINDINGS
 CONVERTED_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway")
 
 
@@ -42,19 +48,14 @@ def verify(
         show_default=False)],
     output_format: Annotated[VerifyFormat, typer.Option(
         "--format", help="text, or json for machines.")] = VerifyFormat.text,
-    namespace: Annotated[str, typer.Option(
-        "--namespace", "-n", help="Namespace of resources that do not name one.")] = "default",
-    cluster_domain: Annotated[str, typer.Option(
-        help="Cluster DNS domain used to resolve short service names.")] = "cluster.local",
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    cluster_domain: ClusterDomain = CLUSTER_DOMAIN,
     max_requests: Annotated[int, typer.Option(
         help="At most this many requests per host (a deterministic sample beyond).",
         min=1)] = 2000,
-    egress_tls: Annotated[EgressTLS, typer.Option(
-        help="The --egress-tls the conversion used, so that the differences it intended are "
-        "marked as explained.")] = EgressTLS.originate,
-    ingress_gateway_selector: Annotated[str, typer.Option(
-        help=INGRESS_GATEWAY_SELECTOR_HELP)] = INGRESS_GATEWAY_SELECTOR,
-) -> None:
+    egress_tls: EgressTLSUsedOption = EgressTLS.originate,
+    ingress_gateway_selector: IngressGatewaySelector = INGRESS_GATEWAY_SELECTOR,
+) -> int:
     """Prove the converted config routes every request as the legacy config did.
 
     Both configs are simulated on requests derived from them; every request
@@ -65,13 +66,12 @@ def verify(
     from istiomigrate import verify as verifying
     from istiomigrate.options import Options
 
+    gateway = gateway_selector(ingress_gateway_selector)
     try:
-        gateway = parse_selector(ingress_gateway_selector)
         inventory = reader.read_paths(paths, default_namespace=namespace)
         docs = read_converted(against)
-    except (InputError, ValueError) as exc:
-        print(f"istiomigrate: error: {exc}", file=sys.stderr)
-        raise typer.Exit(EXIT_USAGE) from None
+    except ValueError as exc:  # not an InputError (those reach the error boundary as they are)
+        raise CommandError(str(exc)) from None
     options = Options(cluster_domain=cluster_domain, egress_tls=egress_tls.value,
                       default_namespace=namespace, ingress_gateway_selector=gateway)
     findings = _findings(inventory, options)
@@ -80,8 +80,13 @@ def verify(
                                    default_namespace=namespace, max_per_host=max_requests,
                                    ingress_gateway=gateway)
     except (TypeError, ValueError) as exc:  # a value of the wrong type in a hand-written file
-        print(f"istiomigrate: error: converted config not understood: {exc}", file=sys.stderr)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise CommandError(f"converted config not understood: {exc}") from None
+    _print(result, output_format)
+    return EXIT_DIFFERENT if result.differences else EXIT_OK
+
+
+def _print(result, output_format: VerifyFormat) -> None:
+    """The differences on stdout (text or JSON); in text, a count on stderr."""
     explained = sum(1 for d in result.differences if d.explained_by)
     if output_format is VerifyFormat.json:
         json.dump({"requests": result.requests,
@@ -94,7 +99,6 @@ def verify(
         print(f"{result.requests} requests compared, {len(result.differences)} routed "
               f"differently ({explained} explained by findings)", file=sys.stderr)
     sys.stdout.flush()
-    raise typer.Exit(EXIT_DIFFERENT if result.differences else EXIT_OK)
 
 
 def _findings(inventory, options) -> list:

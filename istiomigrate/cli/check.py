@@ -1,28 +1,25 @@
 """The ``istiomigrate check`` command: the CI gate that fails while legacy resources remain.
 
-Kept apart from cli.py and importing only light modules at the top, so that a
-pre-commit hook or CI step pays for typer and PyYAML and nothing else (no
-pydantic, jsonschema, kubernetes client or rich).
+Importing only light modules at the top, so that a pre-commit hook or CI step
+pays for typer and PyYAML and nothing else (no pydantic, jsonschema,
+kubernetes client or rich): tests/test_imports.py holds it to that.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from istiomigrate.errors import InputError
+from istiomigrate import check_output as outputs
+from istiomigrate.cli.exits import EXIT_FINDINGS, EXIT_OK, CommandError
+from istiomigrate.cli.options import DEFAULT_NAMESPACE, Namespace, choice
 
-
-class CheckFormat(str, Enum):
-    text = "text"
-    json = "json"
-    github = "github"
-    junit = "junit"
+CheckFormat = choice("CheckFormat", outputs.FORMATS)
+DEFAULT_FORMAT = CheckFormat("text")
 
 
 def check(
@@ -34,13 +31,12 @@ def check(
         "--format", "-f",
         help="text: one line per resource on stdout; json: a stable object (docs/check.md); "
         "github: workflow commands that annotate the files of a pull request; "
-        "junit: JUnit XML, one testcase per file.")] = CheckFormat.text,
+        "junit: JUnit XML, one testcase per file.")] = DEFAULT_FORMAT,
     output: Annotated[Path | None, typer.Option(
         "--output", dir_okay=False, show_default=False,
         help="Write the listing to this file (atomically) instead of stdout. (No -o: in "
         "convert, -o names the output format.)")] = None,
-    namespace: Annotated[str, typer.Option(
-        "--namespace", "-n", help="Namespace of resources that do not name one.")] = "default",
+    namespace: Namespace = DEFAULT_NAMESPACE,
     injection: Annotated[bool, typer.Option(
         "--injection",
         help="Also warn about workloads with a manually injected sidecar (istioctl "
@@ -48,7 +44,7 @@ def check(
     strict: Annotated[bool, typer.Option(
         "--strict",
         help="Fail (exit 1) on warnings too: files that do not parse, manual injection.")] = False,
-) -> None:
+) -> int:
     """Fail while legacy Istio routing resources remain: a gate for CI and pre-commit.
 
     Lists every RouteRule, DestinationPolicy and EgressRule (config.istio.io)
@@ -60,25 +56,18 @@ def check(
     --strict, warnings); 2 bad invocation or unreadable input.
     """
     from istiomigrate import check as checks
-    from istiomigrate import check_output as outputs
-    from istiomigrate.cli import EXIT_FINDINGS, EXIT_OK, fail
 
-    options = checks.CheckOptions(namespace=namespace, injection=injection)
-    try:
-        result = checks.check_paths(paths, options)
-    except InputError as exc:
-        raise fail(str(exc)) from None
+    result = checks.check_paths(paths, checks.CheckOptions(namespace=namespace,
+                                                           injection=injection))
     fmt = output_format.value
-    colour = output is None and fmt == "text" and outputs.use_colour(sys.stdout)
-    text = outputs.render(result, fmt, strict=strict, colour=colour)
-    _write(text, output, fail)
-    if fmt == "text":
-        sys.stderr.write(outputs.render_warnings_text(result, outputs.use_colour(sys.stderr)))
+    colour = output is None and outputs.use_colour(sys.stdout)
+    _write(outputs.render(result, fmt, strict=strict, colour=colour), output)
+    sys.stderr.write(outputs.render_diagnostics(result, fmt, outputs.use_colour(sys.stderr)))
     print(outputs.summary_line(result, strict), file=sys.stderr)
-    raise typer.Exit(EXIT_FINDINGS if result.failed(strict) else EXIT_OK)
+    return EXIT_FINDINGS if result.failed(strict) else EXIT_OK
 
 
-def _write(text: str, output: Path | None, fail) -> None:
+def _write(text: str, output: Path | None) -> None:
     """The listing to stdout, or atomically to ``output`` (no half-written report for CI)."""
     if output is None:
         try:
@@ -92,4 +81,4 @@ def _write(text: str, output: Path | None, fail) -> None:
     try:
         atomic_write(output, text)
     except OSError as exc:
-        raise fail(f"{output}: {exc.strerror or exc}") from None
+        raise CommandError(f"{output}: {exc.strerror or exc}") from None

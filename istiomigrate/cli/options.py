@@ -1,0 +1,87 @@
+"""Options that several commands share, declared once so that one option means one thing
+everywhere.
+
+Each is an ``Annotated`` type for a command's parameter; the default stays on the
+parameter (typer wants it there) and is a constant here. Where two commands give the
+same flag a different help or default on purpose, both variants sit side by side below.
+Choices that come from a registry (``--target``) are built from it, so that a new
+entry needs no change here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from istiomigrate import targets
+from istiomigrate.cli.exits import CommandError
+
+
+def choice(name: str, values: Iterable[str]) -> type[Enum]:
+    """A ``str`` Enum whose members are ``values``, in order: how typer takes a fixed set of
+    choices (listed in the help, anything else a usage error, exit 2)."""
+    return Enum(name, [(value, value) for value in values], type=str, module=__name__)
+
+
+class EgressTLS(str, Enum):
+    """What an EgressRule port of protocol ``https`` becomes (MAPPING §6)."""
+
+    originate = "originate"
+    passthrough = "passthrough"
+
+
+_LABEL = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_./]*)=([-A-Za-z0-9_.]*)$")
+
+
+def parse_selector(text: str) -> tuple[tuple[str, str], ...]:
+    """``key=value[,key=value]`` as label pairs; ValueError names what is wrong."""
+    pairs = [_LABEL.match(part.strip()) for part in text.split(",")]
+    if not all(pairs):
+        raise ValueError(f"--ingress-gateway-selector {text!r}: expected key=value[,key=value]")
+    return tuple((m.group(1), m.group(2)) for m in pairs if m)
+
+
+def gateway_selector(text: str) -> tuple[tuple[str, str], ...]:
+    """``--ingress-gateway-selector`` as label pairs; a malformed one is a usage error."""
+    try:
+        return parse_selector(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
+Target = choice("Target", targets.versions())
+DEFAULT_TARGET = Target(targets.DEFAULT_VERSION)
+TargetOption = Annotated[Target, typer.Option(
+    help="Istio version whose v1alpha3 schema the output must satisfy.")]
+
+DEFAULT_NAMESPACE = "default"
+# check and verify read files only; convert also reads a cluster, where the default is the
+# kubeconfig context's namespace, hence no default on the command line.
+Namespace = Annotated[str, typer.Option(
+    "--namespace", "-n", help="Namespace of resources that do not name one.")]
+ConvertNamespace = Annotated[str | None, typer.Option(
+    "--namespace", "-n", help="Files: namespace of resources that do not name one "
+    "(default: default). --from-cluster: the namespace to migrate (default: the "
+    "context's namespace).", show_default=False)]
+
+CLUSTER_DOMAIN = "cluster.local"
+ClusterDomain = Annotated[str, typer.Option(
+    help="Cluster DNS domain used to resolve short service names.")]
+
+# convert chooses the conversion; verify is told which one was used, to explain differences.
+EgressTLSOption = Annotated[EgressTLS, typer.Option(
+    help="EgressRule ports of protocol https: 'originate' keeps apps that speak plain HTTP "
+    "working (the sidecar originates TLS); 'passthrough' emits HTTPS ports for apps that "
+    "speak TLS themselves.")]
+EgressTLSUsedOption = Annotated[EgressTLS, typer.Option(
+    help="The --egress-tls the conversion used, so that the differences it intended are "
+    "marked as explained.")]
+
+INGRESS_GATEWAY_SELECTOR = "istio=ingressgateway"
+IngressGatewaySelector = Annotated[str, typer.Option(
+    help="Kubernetes Ingresses of class istio: pod labels of the ingress gateway that serves "
+    "them (key=value[,key=value]).")]
