@@ -85,5 +85,11 @@ def networking(version: str) -> tuple[Kind, ...]:
                  for kind in NETWORKING_KINDS)
 
 
+# The networking kinds istiomigrate writes, merges into (the reader) and lists and writes in a
+# cluster (the cluster client): the same for every target today. The target registry
+# (``istiomigrate.targets``, ``for_version(v).kinds(v)``) is to own this once the chosen
+# target is passed to the reader and the cluster client; until then they take it from here.
+OUTPUT_NETWORKING = networking("v1alpha3")
+
 # Kinds whose text makes a document worth parsing when a manifest is read.
 KINDS_OF_INTEREST = (*LEGACY_KINDS, *NETWORKING_KINDS, INGRESS_KIND, SERVICE_KIND, LIST_KIND)

@@ -25,13 +25,15 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from istiomigrate import kinds
+
 TARGETS = ("0.8", "1.0")
 """Istio releases whose v1alpha3 API the output can be validated against."""
 
-LEGACY_KINDS = ("RouteRule", "DestinationPolicy", "EgressRule")
+LEGACY_KINDS = kinds.LEGACY_KINDS
 """Legacy (config.istio.io) kinds that have a schema."""
 
-OUTPUT_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway")
+OUTPUT_KINDS = kinds.NETWORKING_KINDS
 """networking.istio.io/v1alpha3 kinds that have a schema."""
 
 _LEGACY_GROUP = "legacy"

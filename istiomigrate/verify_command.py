@@ -23,9 +23,9 @@ from istiomigrate.choices import (
     parse_selector,
 )
 from istiomigrate.errors import InputError
+from istiomigrate.kinds import NETWORKING_KINDS as CONVERTED_KINDS
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE = 0, 1, 2
-CONVERTED_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway")
 
 
 class VerifyFormat(str, Enum):
@@ -110,10 +110,10 @@ def _findings(inventory, options) -> list:
 
 def read_converted(paths: list[str]) -> list[dict]:
     """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped."""
-    from istiomigrate.reader import iter_sources
+    from istiomigrate.inputs import iter_inputs
 
     docs: list[dict] = []
-    for source in iter_sources(paths):
+    for source in iter_inputs(paths):
         try:
             loaded = list(yaml.safe_load_all(source.text))
         except yaml.YAMLError as exc:

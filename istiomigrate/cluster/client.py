@@ -21,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from istiomigrate.cluster import ClusterError
+from istiomigrate.kinds import INGRESSES, LEGACY, OUTPUT_NETWORKING, SERVICES, Kind
 
 PAGE_SIZE = 500
 FIELD_MANAGER = "istiomigrate"
@@ -28,39 +29,11 @@ IN_CLUSTER = "in-cluster"
 _SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
-@dataclass(frozen=True)
-class Kind:
-    """One REST resource: enough to build its URLs and to name it in messages."""
-
-    group: str
-    version: str
-    plural: str
-    kind: str
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def qualified(self) -> str:
-        """``plural.group``, as kubectl and RBAC rules name a resource."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-
-LEGACY = tuple(Kind("config.istio.io", "v1alpha2", p, k) for p, k in (
-    ("routerules", "RouteRule"), ("destinationpolicies", "DestinationPolicy"),
-    ("egressrules", "EgressRule")))
-NETWORKING = tuple(Kind("networking.istio.io", "v1alpha3", p, k) for p, k in (
-    ("virtualservices", "VirtualService"), ("destinationrules", "DestinationRule"),
-    ("serviceentries", "ServiceEntry"), ("gateways", "Gateway")))
-SERVICES = Kind("", "v1", "services", "Service")
-# Istio 0.8 watched extensions/v1beta1; Kubernetes 1.14 to 1.21 also serve the same objects as
-# networking.k8s.io/v1beta1, 1.22 neither: the first one served is read.
-INGRESSES = tuple(Kind(g, "v1beta1", "ingresses", "Ingress")
-                  for g in ("extensions", "networking.k8s.io"))
-# The kinds istiomigrate writes, by kind (one group each).
-BY_KIND = {k.kind: k for k in (*LEGACY, *NETWORKING, SERVICES)}
-_BY_API = {(k.api_version, k.kind): k for k in (*LEGACY, *NETWORKING, SERVICES, *INGRESSES)}
+# The kinds istiomigrate writes, by kind (one group each). The networking kinds are
+# kinds.OUTPUT_NETWORKING until the target registry reaches the cluster client.
+BY_KIND = {k.kind: k for k in (*LEGACY, *OUTPUT_NETWORKING, SERVICES)}
+_BY_API = {(k.api_version, k.kind): k
+           for k in (*LEGACY, *OUTPUT_NETWORKING, SERVICES, *INGRESSES)}
 
 
 def kind_of(obj: dict) -> Kind:

@@ -29,17 +29,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from istiomigrate.cluster import ClusterError
-from istiomigrate.cluster.client import (
-    INGRESSES,
-    LEGACY,
-    NETWORKING,
-    SERVICES,
-    Connection,
-    Kind,
-)
+from istiomigrate.cluster.client import Connection
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host
+from istiomigrate.kinds import INGRESSES, LEGACY, OUTPUT_NETWORKING, SERVICES, Kind
 from istiomigrate.reader import (
     ExistingResource,
     Inventory,
@@ -132,7 +126,7 @@ def _read_services(reader: _Reader, inventory: Inventory) -> None:
 
 
 def _read_existing(reader: _Reader, snapshot: Snapshot, label: str) -> None:
-    for kind in NETWORKING:
+    for kind in OUTPUT_NETWORKING:  # until the target registry reaches the cluster reader
         try:
             for obj in reader.objects(kind, "existing v1alpha3 resources of other namespaces "
                                       "are not merged into"):
