@@ -1,8 +1,9 @@
 """Find the legacy Istio routing resources left in manifests (``istiomigrate check``).
 
 ``check`` is a CI gate run on every push over whole repositories, so it must
-cost a fraction of loading them. Files are split into documents by text
-(``scan``), and a document is parsed only when its text can name a legacy
+cost a fraction of loading them. Files, directories and stdin are found and
+read by ``inputs``, as for ``convert``, and split into documents by text
+(``scan``); a document is parsed only when its text can name a legacy
 resource (or, with ``injection``, a manually injected sidecar). Parsing
 stops at PyYAML's C composer: the node tree gives the few fields we need and
 the line and column of each ``kind:`` key without building Python objects.
@@ -20,36 +21,37 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import yaml
 
 from istiomigrate import scan
-from istiomigrate.errors import InputError
+from istiomigrate.inputs import STDIN, STDIN_DISPLAY, iter_inputs
+from istiomigrate.kinds import (
+    INGRESS_API_VERSIONS,
+    INGRESS_CLASS_ANNOTATION,
+    INGRESS_KIND,
+    ISTIO_INGRESS_CLASS,
+    LEGACY_KINDS,
+    LIST_KIND,
+    is_legacy_api,
+)
 
-LEGACY_KINDS = scan.LEGACY_KINDS
-LEGACY_GROUP = "config.istio.io/"
-INGRESS_APIS = ("extensions/v1beta1", "networking.k8s.io/v1beta1")
-INGRESS_CLASS = "kubernetes.io/ingress.class"
 WORKLOAD_KINDS = frozenset(
     {"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Pod", "Job", "CronJob",
      "DeploymentConfig"}
 )
 SIDECAR_CONTAINER = "istio-proxy"
 SIDECAR_STATUS = "sidecar.istio.io/status"
-STDIN = "-"
-STDIN_DISPLAY = "<stdin>"
 
 UNPARSED_FILE = "unparsed-file"
 MANUAL_INJECTION = "manual-injection"
 
 # Substrings without which a text cannot hold what we look for; ``in`` on a
 # whole file is much cheaper than splitting it.
-_LEGACY_NEEDLES = (*LEGACY_KINDS, INGRESS_CLASS)
-_FOUND_KINDS = frozenset((*LEGACY_KINDS, "Ingress"))
+_LEGACY_NEEDLES = (*LEGACY_KINDS, INGRESS_CLASS_ANNOTATION)
+_FOUND_KINDS = frozenset((*LEGACY_KINDS, INGRESS_KIND))
 _INJECTION_NEEDLES = (SIDECAR_CONTAINER, SIDECAR_STATUS)
 _TEMPLATE = "{{"
 
@@ -134,35 +136,9 @@ def check_paths(paths: Iterable[str], options: CheckOptions | None = None) -> Ch
     InputError before anything is reported, so a run never half-succeeds."""
     options = options or CheckOptions()
     result = CheckResult()
-    for display, text in iter_inputs(paths):
-        result.merge(check_text(display, text, options))
+    for found in iter_inputs(paths):
+        result.merge(check_text(found.display, found.text, options))
     return result
-
-
-def iter_inputs(paths: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(display name, text) of every manifest named by ``paths``, as ``convert`` reads them."""
-    for given in paths:
-        if given == STDIN:
-            yield STDIN_DISPLAY, _read_stdin()
-            continue
-        path = Path(given)
-        if path.is_dir():
-            for found in scan.walk_manifests(path):
-                yield str(found), scan.read_text(found)
-        elif path.exists():
-            yield given, scan.read_text(path)
-        else:
-            raise InputError("no such file or directory", file=given)
-
-
-def _read_stdin() -> str:
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:  # a text-only stdin (embedding, tests): already decoded
-        return sys.stdin.read()
-    try:
-        return stream.read().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", file=STDIN_DISPLAY) from None
 
 
 # --------------------------------------------------------------------------- one file
@@ -243,7 +219,7 @@ def _objects(node: yaml.Node) -> Iterator[yaml.MappingNode]:
     if not isinstance(node, yaml.MappingNode):
         return
     items = _value(node, "items")
-    if _scalar(_value(node, "kind")) == "List" and isinstance(items, yaml.SequenceNode):
+    if _scalar(_value(node, "kind")) == LIST_KIND and isinstance(items, yaml.SequenceNode):
         yield from (i for i in items.value if isinstance(i, yaml.MappingNode))
         return
     yield node
@@ -288,7 +264,8 @@ class _Document:
         if pair is None or kind is None:
             return
         api = _scalar(_value(obj, "apiVersion"))
-        if is_legacy(kind, api, _scalar(_value(obj, "metadata", "annotations", INGRESS_CLASS))):
+        if is_legacy(kind, api, _scalar(_value(obj, "metadata", "annotations",
+                                                  INGRESS_CLASS_ANNOTATION))):
             result.legacy.append(self._legacy(obj, pair[0], kind, api))
         elif self.options.injection and kind in WORKLOAD_KINDS and manually_injected(obj, kind):
             result.warnings.append(self._injection(obj, pair[0], kind))
@@ -322,8 +299,9 @@ class _Document:
 def is_legacy(kind: str, api: str | None, ingress_class: str | None) -> bool:
     """The legacy rule, shared by parsed documents and, later, cluster objects."""
     if kind in LEGACY_KINDS:
-        return not api or api.startswith(LEGACY_GROUP)
-    return kind == "Ingress" and api in INGRESS_APIS and ingress_class == "istio"
+        return is_legacy_api(api)
+    return (kind == INGRESS_KIND and api in INGRESS_API_VERSIONS
+            and ingress_class == ISTIO_INGRESS_CLASS)
 
 
 def manually_injected(obj: yaml.MappingNode, kind: str) -> bool:
@@ -358,7 +336,8 @@ _METADATA = re.compile(
     r"""^(?P<indent>[ \t]*(?:-[ \t]+)?)["']?metadata["']?[ \t]*:(?P<rest>[^\r\n]*)""", re.M
 )
 _ISTIO_CLASS = re.compile(
-    r"""["']?kubernetes\.io/ingress\.class["']?[ \t]*:[ \t]*["']?istio["']?[ \t]*(?:[,}\r\n#]|$)""",
+    rf"""["']?{re.escape(INGRESS_CLASS_ANNOTATION)}["']?[ \t]*:[ \t]*"""
+    rf"""["']?{re.escape(ISTIO_INGRESS_CLASS)}["']?[ \t]*(?:[,}}\r\n#]|$)""",
     re.M,
 )
 _KEY_LINE = re.compile(r"""^[ \t]*["']?(?P<key>[\w.-]+)["']?[ \t]*:[ \t]*(?P<value>.*)$""")
@@ -392,7 +371,7 @@ def _legacy_text(kind: str, api: str | None, region: str) -> bool:
     templated = api is not None and _TEMPLATE in api
     if kind in LEGACY_KINDS:
         return templated or is_legacy(kind, api, None)
-    if api is None or not (api in INGRESS_APIS or templated):
+    if api is None or not (api in INGRESS_API_VERSIONS or templated):
         return False
     return _ISTIO_CLASS.search(region) is not None
 

@@ -23,10 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-INGRESS_KIND = "Ingress"
-INGRESS_APIS = ("extensions/v1beta1", "networking.k8s.io/v1beta1")
-CLASS_ANNOTATION = "kubernetes.io/ingress.class"
-ISTIO_CLASS = "istio"
+from istiomigrate.kinds import INGRESS_API_VERSIONS, INGRESS_KIND, ISTIO_INGRESS_CLASS
+from istiomigrate.kinds import INGRESS_CLASS_ANNOTATION as CLASS_ANNOTATION  # for convert/
 
 _NUMBER = re.compile(r"[0-9]+")
 
@@ -105,9 +103,10 @@ def ingress_class(obj: dict) -> str | None:
 
 
 def is_ingress_api(obj: dict) -> bool:
-    return obj.get("kind") == INGRESS_KIND and str(obj.get("apiVersion") or "") in INGRESS_APIS
+    return (obj.get("kind") == INGRESS_KIND
+            and str(obj.get("apiVersion") or "") in INGRESS_API_VERSIONS)
 
 
 def is_istio_ingress(obj: dict) -> bool:
     """An Ingress that Istio 0.7/0.8 (ingressControllerMode STRICT) turned into routes."""
-    return is_ingress_api(obj) and ingress_class(obj) == ISTIO_CLASS
+    return is_ingress_api(obj) and ingress_class(obj) == ISTIO_INGRESS_CLASS

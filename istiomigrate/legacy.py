@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from istiomigrate import kinds
 from istiomigrate.durations import parse_duration
 
 
@@ -297,7 +298,7 @@ class EgressRuleSpec(_Proto):
 
 
 SPEC_MODELS: dict[str, type[_Proto]] = {
-    "RouteRule": RouteRuleSpec,
-    "DestinationPolicy": DestinationPolicySpec,
-    "EgressRule": EgressRuleSpec,
+    kinds.ROUTE_RULE: RouteRuleSpec,
+    kinds.DESTINATION_POLICY: DestinationPolicySpec,
+    kinds.EGRESS_RULE: EgressRuleSpec,
 }

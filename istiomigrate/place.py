@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 
 from istiomigrate import yamlload
 from istiomigrate.emit import data_to_yaml, to_yaml
-from istiomigrate.ingress_model import INGRESS_KIND, is_istio_ingress
+from istiomigrate.ingress_model import is_istio_ingress
+from istiomigrate.kinds import INGRESS_KIND, LEGACY_KINDS, is_legacy_api
 from istiomigrate.model import Resource, Role
 from istiomigrate.plan.resolve import precedence_key
 from istiomigrate.reader import DocRef, LegacyResource, SourceFile
-from istiomigrate.scan import LEGACY_KINDS, Chunk
+from istiomigrate.scan import Chunk
 
 _LIST = re.compile(r"""^kind:[ \t]*["']?List["']?[ \t]*(?:#.*)?\r?$""", re.M)
 
@@ -196,7 +197,6 @@ def _json_text(source: SourceFile, resources: list[Resource]) -> str:
 def _converted(obj: dict, replaced: set[tuple]) -> bool:
     if _identity(obj) in replaced:
         return True
-    api = str(obj.get("apiVersion") or "")
     if is_istio_ingress(obj):
         return True
-    return obj.get("kind") in LEGACY_KINDS and (not api or api.startswith("config.istio.io/"))
+    return obj.get("kind") in LEGACY_KINDS and is_legacy_api(obj.get("apiVersion"))

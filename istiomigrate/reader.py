@@ -1,15 +1,15 @@
 """Read step: load manifest files into an inventory of the resources that matter.
 
-Files are split into documents by text (``scan``); only documents whose text
-names a kind of interest are parsed, and only legacy documents are validated
-into models. Every resource keeps its file and line so that findings and
-errors can point at it.
+Files, directories and stdin are found and read by ``inputs`` and split into
+documents by text (``scan``); only documents whose text names a kind of
+interest are parsed, and only legacy documents are validated into models.
+Every resource keeps its file and line so that findings and errors can point
+at it.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,34 +18,33 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from istiomigrate import yamlload
+from istiomigrate import targets, yamlload
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
-from istiomigrate.ingress_model import (
+from istiomigrate.ingress_model import IngressSpec, ingress_class, is_ingress_api
+from istiomigrate.inputs import Input, iter_inputs
+from istiomigrate.kinds import (
     INGRESS_KIND,
-    ISTIO_CLASS,
-    IngressSpec,
-    ingress_class,
-    is_ingress_api,
+    ISTIO_INGRESS_CLASS,
+    LEGACY_API_VERSION,
+    LEGACY_KINDS,
+    SERVICE_KIND,
+    SERVICES,
+    is_legacy_api,
 )
 from istiomigrate.legacy import SPEC_MODELS
-from istiomigrate.scan import (
-    LEGACY_KINDS,
-    V1ALPHA3_KINDS,
-    Chunk,
-    read_text,
-    split_documents,
-    walk_manifests,
-)
+from istiomigrate.scan import Chunk, split_documents
 from istiomigrate.services import ServicePorts, ports_of, service_selector
 
 # A core Service written as one block-style document: its selector is read from text.
 _PLAIN_SERVICE = re.compile(r"^apiVersion:[ \t]*v1[ \t]*\r?$(?s:.*)^kind:[ \t]*Service[ \t]*\r?$|"
                             r"^kind:[ \t]*Service[ \t]*\r?$(?s:.*)^apiVersion:[ \t]*v1[ \t]*\r?$",
                             re.M)
-LEGACY_GROUP = "config.istio.io"
-NETWORKING_API = "networking.istio.io/v1alpha3"
-STDIN = "-"
+# Existing v1alpha3 resources, recognised by kind and apiVersion, are merged into. Tuples:
+# a malformed kind (a list) must compare unequal, not fail to hash.
+# Resources any target writes: the input's ones are merged into, never duplicated.
+_MERGED_INTO = tuple((k.kind, k.api_version) for k in targets.all_kinds())
+_MERGED_INTO_KINDS = frozenset(kind for kind, _ in _MERGED_INTO)
 
 
 @dataclass
@@ -111,7 +110,8 @@ def read_paths(
 ) -> Inventory:
     """Read files, directories (recursively) and ``-`` (stdin) into one inventory."""
     inventory = Inventory()
-    for source in iter_sources(paths):
+    for found in iter_inputs(paths):
+        source = source_file(found)
         inventory.files.append(source)
         read_source(source, inventory, default_namespace)
         if on_file is not None:
@@ -119,24 +119,10 @@ def read_paths(
     return inventory
 
 
-def iter_sources(paths: Iterable[str]) -> Iterator[SourceFile]:
-    """Yield every manifest file named by ``paths``, in a stable order."""
-    for given in paths:
-        if given == STDIN:
-            yield _source("<stdin>", None, sys.stdin.read())
-            continue
-        path = Path(given)
-        if path.is_dir():
-            for found in walk_manifests(path):
-                yield _source(str(found), found, read_text(found), root=path)
-        elif path.exists():
-            yield _source(given, path, read_text(path))
-        else:
-            raise InputError("no such file or directory", file=given)
-
-
-def _source(display: str, path: Path | None, text: str, root: Path | None = None) -> SourceFile:
-    return SourceFile(display, path, text, split_documents(text), root=root)
+def source_file(found: Input) -> SourceFile:
+    """An input as a source file: its text split into chunks."""
+    return SourceFile(found.display, found.path, found.text, split_documents(found.text),
+                      root=found.root)
 
 
 def read_source(source: SourceFile, inventory: Inventory, default_namespace: str) -> None:
@@ -146,7 +132,7 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
         kinds = chunk.kinds()
         if not kinds and "{{" not in chunk.text:
             continue
-        if kinds == {"Service"} and _PLAIN_SERVICE.search(chunk.text) and "{{" not in chunk.text:
+        if kinds == {SERVICE_KIND} and _PLAIN_SERVICE.search(chunk.text) and "{{" not in chunk.text:
             name, namespace, selector = service_selector(chunk.text)
             _add_service(inventory, default_namespace, name, namespace, selector)
             if name:  # ports are parsed from the text only if an Ingress needs them
@@ -163,7 +149,7 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
         where = DocRef(source.display, chunk.index)
         # v1alpha3 resources are merged into and written back: they need YAML's own types.
         typed = [obj for obj, _ in _objects(yamlload.load(chunk.text), chunk)] if (
-            kinds & set(V1ALPHA3_KINDS)) else None
+            kinds & _MERGED_INTO_KINDS) else None
         for i, (obj, line) in enumerate(_objects(data, chunk)):
             _classify(obj, source.display, line, where, inventory, default_namespace, chunk,
                       typed[i] if typed else obj)
@@ -212,11 +198,11 @@ def _classify(
     namespace = str(meta.get("namespace") or default_namespace)
     name = str(meta.get("name") or "")
     ref = SourceRef(str(kind), namespace, name, file, line)
-    if kind in LEGACY_KINDS and (not api or api.startswith(LEGACY_GROUP + "/")):
+    if kind in LEGACY_KINDS and is_legacy_api(api):
         inventory.legacy.append(parse_legacy(obj, ref, where, chunk, inventory))
-    elif kind in V1ALPHA3_KINDS and api == NETWORKING_API:
+    elif (kind, api) in _MERGED_INTO:
         inventory.existing.append(ExistingResource(kind, namespace, name, typed, where, ref))
-    elif kind == "Service" and api == "v1":
+    elif kind == SERVICE_KIND and api == SERVICES.api_version:
         selector = (obj.get("spec") or {}).get("selector")
         if isinstance(selector, dict):
             _add_service(inventory, default_namespace, name, namespace,
@@ -240,7 +226,7 @@ def legacy_ingress(obj: dict, ref: SourceRef, where: DocRef | None, chunk: Chunk
     if not is_ingress_api(obj):
         return None
     found = ingress_class(obj)
-    if found == ISTIO_CLASS:
+    if found == ISTIO_INGRESS_CLASS:
         return parse_legacy(obj, ref, where, chunk, inventory)
     if found is None:
         inventory.findings.append(Finding(
@@ -292,10 +278,10 @@ def parse_legacy(
         raise fail(_pydantic_message(err), path) from None
     except ValueError as exc:  # raised by a field validator outside pydantic's wrapping
         raise fail(str(exc), ("spec",)) from None
-    if api != f"{LEGACY_GROUP}/v1alpha2" and ref.kind in SPEC_MODELS:
+    if api != LEGACY_API_VERSION and ref.kind in SPEC_MODELS:
         shown = api or "no apiVersion"
         inventory.findings.append(
-            Finding("IM101", f"{shown}: read as {LEGACY_GROUP}/v1alpha2 by its kind", ref)
+            Finding("IM101", f"{shown}: read as {LEGACY_API_VERSION} by its kind", ref)
         )
     for key, value in context.get("coerced_labels", []):
         inventory.findings.append(

@@ -5,25 +5,19 @@ converter never touches, so building them as Python objects would be wasted
 work. A document is parsed only when a cheap text test says it can be one of
 the kinds we care about. Splitting keeps every byte: joining the chunks of a
 file gives the file back, which is what lets untouched documents be written
-out exactly as they were.
+out exactly as they were. Finding and reading the files is ``inputs``' job.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from istiomigrate.errors import InputError
+from istiomigrate.kinds import KINDS_OF_INTEREST
 
 # YAML forbids a document marker inside content, so a line starting with
 # "---" followed by a space or the end of the line always starts a document.
 _SEPARATOR = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
-
-LEGACY_KINDS = ("RouteRule", "DestinationPolicy", "EgressRule")
-V1ALPHA3_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway")
-KINDS_OF_INTEREST = (*LEGACY_KINDS, *V1ALPHA3_KINDS, "Ingress", "Service", "List")
 
 _KIND = re.compile(
     r"""["']?kind["']?\s*:\s*["']?("""
@@ -96,45 +90,3 @@ def line_and_column(text: str, offset: int, first_line: int = 1) -> tuple[int, i
     """1-based line and column of ``offset`` in ``text`` whose first line is ``first_line``."""
     line = first_line + text.count("\n", 0, offset)
     return line, offset - text.rfind("\n", 0, offset)
-
-
-# File discovery and reading live here, not in reader.py, because reader
-# imports pydantic and the legacy models, which the light ``check`` command
-# must not pay for.
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def walk_manifests(root: Path) -> list[Path]:
-    """Manifest files under ``root``, sorted; hidden directories and symlinks leaving ``root``
-    are skipped."""
-    resolved_root = root.resolve()
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and _inside(here / d, resolved_root)
-        )
-        for name in sorted(filenames):
-            candidate = here / name
-            if name.endswith(MANIFEST_SUFFIXES) and _inside(candidate, resolved_root):
-                found.append(candidate)
-    return found
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root)
-    except ValueError:
-        return False
-    return True
-
-
-def read_text(path: Path) -> str:
-    """A manifest file's text, byte-preserving; unreadable or non-UTF-8 input is an InputError."""
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
-    except OSError as exc:
-        raise InputError(exc.strerror or str(exc), file=str(path)) from None

@@ -25,15 +25,15 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from istiomigrate import targets
+from istiomigrate import kinds, targets
 
 TARGETS = tuple(v for v in targets.versions() if targets.for_version(v).schema_dir(v))
 """``--target`` values whose output has a schema here (the registry says which folder)."""
 
-LEGACY_KINDS = ("RouteRule", "DestinationPolicy", "EgressRule")
+LEGACY_KINDS = kinds.LEGACY_KINDS
 """Legacy (config.istio.io) kinds that have a schema."""
 
-OUTPUT_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway")
+OUTPUT_KINDS = kinds.NETWORKING_KINDS
 """networking.istio.io/v1alpha3 kinds that have a schema."""
 
 _LEGACY_GROUP = "legacy"

@@ -29,9 +29,9 @@ from istiomigrate.cli.options import (
     gateway_selector,
 )
 from istiomigrate.errors import InputError
+from istiomigrate.kinds import NETWORKING_KINDS as CONVERTED_KINDS
 
 EXIT_DIFFERENT = EXIT_FINDINGS
-CONVERTED_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Gateway")
 
 
 class VerifyFormat(str, Enum):
@@ -114,10 +114,10 @@ def _findings(inventory, options) -> list:
 
 def read_converted(paths: list[str]) -> list[dict]:
     """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped."""
-    from istiomigrate.reader import iter_sources
+    from istiomigrate.inputs import iter_inputs
 
     docs: list[dict] = []
-    for source in iter_sources(paths):
+    for source in iter_inputs(paths):
         try:
             loaded = list(yaml.safe_load_all(source.text))
         except yaml.YAMLError as exc:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from istiomigrate.cluster.client import Connection
     from istiomigrate.cluster.plan import Plan
     from istiomigrate.cluster.read import Snapshot
+    from istiomigrate.kinds import Kind
     from istiomigrate.model import Resource
     from istiomigrate.options import Options
     from istiomigrate.report import Report
@@ -117,14 +118,15 @@ def run(args: ClusterArgs, options: Options, write_report: Callable[[Report], No
     Returns the exit code: 0, or 1 with error findings (as for files). Raises ClusterError
     (exit 2) when the cluster cannot be read or refuses a write.
     """
-    from istiomigrate import pipeline
+    from istiomigrate import pipeline, targets
     from istiomigrate.cluster import client, plan
 
     timeout = request_timeout(args.request_timeout)
     conn = client.connect(args.kubeconfig, args.context, timeout)
     try:
         namespace = args.namespace or conn.namespace
-        snapshot = _read(conn, namespace, args.all_namespaces, options.cluster_domain)
+        written = targets.for_version(options.target).kinds(options.target)
+        snapshot = _read(conn, namespace, args.all_namespaces, options.cluster_domain, written)
         result = pipeline.run(snapshot.inventory, replace(options, default_namespace=namespace))
         report = pipeline.build_report(result)
         the_plan = plan.build(result.conversion.resources, snapshot.live,
@@ -143,14 +145,14 @@ def run(args: ClusterArgs, options: Options, write_report: Callable[[Report], No
         conn.close()
 
 
-def _read(conn: Connection, namespace: str, all_namespaces: bool, cluster_domain: str
-          ) -> Snapshot:
+def _read(conn: Connection, namespace: str, all_namespaces: bool, cluster_domain: str,
+          written: tuple[Kind, ...]) -> Snapshot:
     from istiomigrate.cluster import read
     from istiomigrate.progress import Progress
 
     with Progress("reading cluster") as bar:
         return read.read_cluster(conn, namespace, all_namespaces, cluster_domain,
-                                 on_page=bar.advance)
+                                 on_page=bar.advance, written=written)
 
 
 def _show(args: ClusterArgs, the_plan: Plan, snapshot: Snapshot, context: str) -> None:

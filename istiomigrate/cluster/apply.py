@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from istiomigrate.cluster import ClusterError
-from istiomigrate.cluster.client import BY_KIND, Connection, kind_of
+from istiomigrate.cluster.client import Connection, kind_of
 from istiomigrate.cluster.plan import Change, Plan
 from istiomigrate.files import atomic_write
 from istiomigrate.reader import LegacyResource
@@ -67,7 +67,7 @@ def _dry_run(conn: Connection, writes: list[Change], deletes: list[LegacyResourc
 
 
 def _send(conn: Connection, change: Change, dry_run: bool) -> None:
-    kind = BY_KIND[change.resource.kind]
+    kind = kind_of(change.body)
     if change.action == "create":
         conn.create(kind, change.body, dry_run)
     else:

@@ -20,7 +20,9 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from istiomigrate import targets
 from istiomigrate.cluster import ClusterError
+from istiomigrate.kinds import INGRESSES, LEGACY, SERVICES, Kind
 
 PAGE_SIZE = 500
 FIELD_MANAGER = "istiomigrate"
@@ -28,44 +30,16 @@ IN_CLUSTER = "in-cluster"
 _SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
-@dataclass(frozen=True)
-class Kind:
-    """One REST resource: enough to build its URLs and to name it in messages."""
-
-    group: str
-    version: str
-    plural: str
-    kind: str
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def qualified(self) -> str:
-        """``plural.group``, as kubectl and RBAC rules name a resource."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-
-LEGACY = tuple(Kind("config.istio.io", "v1alpha2", p, k) for p, k in (
-    ("routerules", "RouteRule"), ("destinationpolicies", "DestinationPolicy"),
-    ("egressrules", "EgressRule")))
-NETWORKING = tuple(Kind("networking.istio.io", "v1alpha3", p, k) for p, k in (
-    ("virtualservices", "VirtualService"), ("destinationrules", "DestinationRule"),
-    ("serviceentries", "ServiceEntry"), ("gateways", "Gateway")))
-SERVICES = Kind("", "v1", "services", "Service")
-# Istio 0.8 watched extensions/v1beta1; Kubernetes 1.14 to 1.21 also serve the same objects as
-# networking.k8s.io/v1beta1, 1.22 neither: the first one served is read.
-INGRESSES = tuple(Kind(g, "v1beta1", "ingresses", "Ingress")
-                  for g in ("extensions", "networking.k8s.io"))
-# The kinds istiomigrate writes, by kind (one group each).
-BY_KIND = {k.kind: k for k in (*LEGACY, *NETWORKING, SERVICES)}
-_BY_API = {(k.api_version, k.kind): k for k in (*LEGACY, *NETWORKING, SERVICES, *INGRESSES)}
+# Every REST resource read or written, by apiVersion and kind: the networking kinds are
+# those the registered targets write.
+_BY_API = {(k.api_version, k.kind): k
+           for k in (*LEGACY, *targets.all_kinds(), SERVICES, *INGRESSES)}
 
 
 def kind_of(obj: dict) -> Kind:
-    """The REST resource an object was read from, by its apiVersion and kind: an Ingress is
-    deleted through the API group and version it was listed with."""
+    """The REST resource of an object, by its apiVersion and kind: an Ingress is deleted
+    through the API group and version it was listed with, a resource written through its
+    target's."""
     return _BY_API[(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""))]
 
 

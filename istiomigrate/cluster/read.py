@@ -30,17 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from istiomigrate.cluster import ClusterError
-from istiomigrate.cluster.client import (
-    INGRESSES,
-    LEGACY,
-    NETWORKING,
-    SERVICES,
-    Connection,
-    Kind,
-)
+from istiomigrate.cluster.client import Connection
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host
+from istiomigrate.kinds import INGRESSES, LEGACY, SERVICES, Kind
 from istiomigrate.plan.resolve import destination_host
 from istiomigrate.reader import (
     ExistingResource,
@@ -95,15 +89,17 @@ class _Reader:
 
 
 def read_cluster(conn: Connection, namespace: str, all_namespaces: bool, cluster_domain: str,
-                 on_page: Callable[[str], None] = lambda _: None) -> Snapshot:
-    """List services, v1alpha3 and legacy resources into an inventory (module docstring)."""
+                 on_page: Callable[[str], None] = lambda _: None,
+                 written: tuple[Kind, ...] = ()) -> Snapshot:
+    """List services, the ``written`` kinds (the target's) and legacy resources into an
+    inventory (module docstring)."""
     selected = None if all_namespaces else namespace
     reader = _Reader(conn, selected, on_page, [])
     label = f"cluster:{conn.context}"
     inventory = Inventory()
     snapshot = Snapshot(inventory, notes=reader.notes, scope=describe_scope(selected))
     _read_services(reader, inventory)
-    _read_existing(reader, snapshot, label)
+    _read_existing(reader, snapshot, label, written)
     parsed = _read_legacy(reader, inventory, label)
     for resource, findings in select(parsed, selected, cluster_domain):
         inventory.legacy.append(resource)
@@ -132,8 +128,9 @@ def _read_services(reader: _Reader, inventory: Inventory) -> None:
             inventory.service_ports.add(key, ports_of(obj))
 
 
-def _read_existing(reader: _Reader, snapshot: Snapshot, label: str) -> None:
-    for kind in NETWORKING:
+def _read_existing(reader: _Reader, snapshot: Snapshot, label: str,
+                   written: tuple[Kind, ...]) -> None:
+    for kind in written:
         try:
             for obj in reader.objects(kind, "existing v1alpha3 resources of other namespaces "
                                       "are not merged into"):

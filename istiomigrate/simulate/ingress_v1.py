@@ -40,6 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from istiomigrate.ingress_model import IngressBackend
+from istiomigrate.kinds import INGRESS_KIND
 from istiomigrate.reader import LegacyResource
 from istiomigrate.services import PortLookup
 from istiomigrate.simulate import v1alpha1
@@ -61,7 +62,6 @@ from istiomigrate.simulate.request import (
 )
 
 ANY_HOST = "*"
-INGRESS_KIND = "Ingress"
 _HTTP_PROTOCOLS = ("http", "http2", "grpc")
 
 
