@@ -40,9 +40,8 @@ from istiomigrate.services import ServicePorts, ports_of, service_selector
 _PLAIN_SERVICE = re.compile(r"^apiVersion:[ \t]*v1[ \t]*\r?$(?s:.*)^kind:[ \t]*Service[ \t]*\r?$|"
                             r"^kind:[ \t]*Service[ \t]*\r?$(?s:.*)^apiVersion:[ \t]*v1[ \t]*\r?$",
                             re.M)
-# Existing v1alpha3 resources, recognised by kind and apiVersion, are merged into. Tuples:
-# a malformed kind (a list) must compare unequal, not fail to hash.
-# Resources any target writes: the input's ones are merged into, never duplicated.
+# Resources of a kind and apiVersion some target writes are merged into, never duplicated.
+# Tuples: a malformed kind (a list) must compare unequal, not fail to hash.
 _MERGED_INTO = tuple((k.kind, k.api_version) for k in targets.all_kinds())
 _MERGED_INTO_KINDS = frozenset(kind for kind, _ in _MERGED_INTO)
 
