@@ -47,3 +47,21 @@ def test_mypy_is_clean() -> None:
     proc = _run([sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")],
                 timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# Distribution name -> the module the package imports it as.
+_IMPORT_NAMES = {"PyYAML": "yaml", "ruamel.yaml": "ruamel"}
+
+
+def test_every_declared_dependency_is_imported_by_the_package() -> None:
+    """A runtime dependency the package never imports belongs in an extra, or nowhere."""
+    import re
+
+    tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11")
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = [re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0] for spec in declared]
+    source = "\n".join(p.read_text() for p in (ROOT / "istiomigrate").rglob("*.py"))
+    for name in names:
+        module = _IMPORT_NAMES.get(name, name)
+        assert re.search(rf"^\s*(?:import|from) {re.escape(module)}\b", source, re.M), name

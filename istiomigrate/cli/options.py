@@ -28,7 +28,7 @@ def choice(name: str, values: Iterable[str]) -> type[Enum]:
 
 
 class EgressTLS(str, Enum):
-    """What an EgressRule port of protocol ``https`` becomes (MAPPING §6)."""
+    """What an EgressRule port of protocol ``https`` becomes (docs/semantics.md §6.4)."""
 
     originate = "originate"
     passthrough = "passthrough"
