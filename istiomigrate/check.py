@@ -225,9 +225,9 @@ def _objects(node: yaml.Node) -> Iterator[yaml.MappingNode]:
     yield node
 
 
-def _entry(node: yaml.MappingNode, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+def _entry(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     """The (key, value) nodes of ``key`` in a mapping node; the last one wins, as in a dict."""
-    found = None
+    found: tuple[yaml.Node, yaml.Node] | None = None
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
@@ -246,7 +246,8 @@ def _scalar(node: yaml.Node | None) -> str | None:
     """A scalar's text; ``None`` for null, absent or non-scalar nodes."""
     if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
         return None
-    return node.value
+    text: str = node.value
+    return text
 
 
 @dataclass
@@ -284,7 +285,9 @@ class _Document:
             return _scalar(node)
         return self.chunk.text[node.start_mark.index : node.end_mark.index].strip()
 
-    def _legacy(self, obj: yaml.MappingNode, key: yaml.Node, kind: str, api: str | None):
+    def _legacy(
+        self, obj: yaml.MappingNode, key: yaml.Node, kind: str, api: str | None
+    ) -> LegacyEntry:
         namespace, name = self._identity(obj)
         return LegacyEntry(kind, api, namespace, name, self._location(key), self.display,
                            unparsed=self.templated, convert=convert_command(self.display))

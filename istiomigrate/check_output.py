@@ -15,9 +15,12 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from istiomigrate.check import CheckResult, CheckWarning, LegacyEntry, Location
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 JSON_VERSION = 1
 JUNIT_SUITE = "istiomigrate-check"
@@ -140,7 +143,7 @@ def summary_line(result: CheckResult, strict: bool = False) -> str:
 # --------------------------------------------------------------------------- json
 
 
-def as_dict(result: CheckResult, strict: bool = False) -> dict:
+def as_dict(result: CheckResult, strict: bool = False) -> dict[str, Any]:
     """The stable JSON object, documented field by field in docs/check.md."""
     return {
         "version": JSON_VERSION,
@@ -163,7 +166,7 @@ def render_json(result: CheckResult, strict: bool = False, *, colour: bool = Fal
     return json.dumps(as_dict(result, strict), indent=2) + "\n"
 
 
-def _legacy_dict(entry: LegacyEntry) -> dict:
+def _legacy_dict(entry: LegacyEntry) -> dict[str, Any]:
     return {
         "kind": entry.kind,
         "apiVersion": entry.api_version,
@@ -177,7 +180,7 @@ def _legacy_dict(entry: LegacyEntry) -> dict:
     }
 
 
-def _warning_dict(warning: CheckWarning) -> dict:
+def _warning_dict(warning: CheckWarning) -> dict[str, Any]:
     return {
         "code": warning.code,
         "severity": "warning",
@@ -254,7 +257,8 @@ def render_junit(result: CheckResult, strict: bool = False, *, colour: bool = Fa
                           failures=str(failures), errors="0", skipped="0")
     for source, (legacy, warnings) in by_source.items():
         case = ET.SubElement(suite, "testcase", classname=JUNIT_SUITE, name=_xml(source))
-        if all(e.location.file == source for e in (*legacy, *warnings)):
+        located: tuple[LegacyEntry | CheckWarning, ...] = (*legacy, *warnings)
+        if all(e.location.file == source for e in located):
             case.set("file", _xml(source))  # cluster sources have no file to link to
         for entry in legacy:
             message = f"legacy {entry.kind} {entry.namespace}/{entry.name}"
@@ -278,7 +282,7 @@ def _group(result: CheckResult) -> dict[str, tuple[list[LegacyEntry], list[Check
     return groups
 
 
-def _junit_warnings(case, warnings: list[CheckWarning], strict: bool) -> None:
+def _junit_warnings(case: Element, warnings: list[CheckWarning], strict: bool) -> None:
     import xml.etree.ElementTree as ET
 
     if strict:

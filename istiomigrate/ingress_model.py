@@ -23,8 +23,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from istiomigrate.kinds import INGRESS_API_VERSIONS, INGRESS_KIND, ISTIO_INGRESS_CLASS
-from istiomigrate.kinds import INGRESS_CLASS_ANNOTATION as CLASS_ANNOTATION  # for convert/
+from istiomigrate.kinds import (
+    INGRESS_API_VERSIONS,
+    INGRESS_CLASS_ANNOTATION,
+    INGRESS_KIND,
+    ISTIO_INGRESS_CLASS,
+)
+
+CLASS_ANNOTATION = INGRESS_CLASS_ANNOTATION  # exported, for convert/ (plan.ingress)
 
 _NUMBER = re.compile(r"[0-9]+")
 
@@ -96,17 +102,17 @@ def annotations_of(obj: dict[str, Any]) -> dict[Any, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def ingress_class(obj: dict) -> str | None:
+def ingress_class(obj: dict[str, Any]) -> str | None:
     """The ``kubernetes.io/ingress.class`` annotation, or None when absent."""
     value = annotations_of(obj).get(CLASS_ANNOTATION)
     return None if value is None else str(value)
 
 
-def is_ingress_api(obj: dict) -> bool:
+def is_ingress_api(obj: dict[str, Any]) -> bool:
     return (obj.get("kind") == INGRESS_KIND
             and str(obj.get("apiVersion") or "") in INGRESS_API_VERSIONS)
 
 
-def is_istio_ingress(obj: dict) -> bool:
+def is_istio_ingress(obj: dict[str, Any]) -> bool:
     """An Ingress that Istio 0.7/0.8 (ingressControllerMode STRICT) turned into routes."""
     return is_ingress_api(obj) and ingress_class(obj) == ISTIO_INGRESS_CLASS

@@ -98,7 +98,8 @@ def read_stdin() -> str:
     if stream is None:  # a text-only stdin (embedding, tests): already decoded
         return sys.stdin.read()
     try:
-        return stream.read().decode("utf-8")
+        data: bytes = stream.read()
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", file=STDIN_DISPLAY) from None
     except OSError as exc:
@@ -133,7 +134,7 @@ class _Walk:
         self.excluded = excluded
         self.seen = seen  # real files already yielded, shared by the walks of one run
         self.dirs: set[tuple[int, int]] = set()  # real directories visited
-        self.found: list[tuple[tuple, Path]] = []
+        self.found: list[tuple[tuple[tuple[int, str], ...], Path]] = []
         self.links: deque[tuple[Path, tuple[str, ...], bool]] = deque()
 
     def run(self) -> list[Path]:

@@ -25,17 +25,20 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 from istiomigrate import yamlload
 from istiomigrate.emit import data_to_yaml, to_yaml
 from istiomigrate.ingress_model import is_istio_ingress
 from istiomigrate.kinds import INGRESS_KIND, LEGACY_KINDS, is_legacy_api
-from istiomigrate.model import Resource, Role
+from istiomigrate.model import Json, Resource, Role
 from istiomigrate.plan.resolve import precedence_key
 from istiomigrate.reader import DocRef, LegacyResource, SourceFile
 from istiomigrate.scan import Chunk
 
 _LIST = re.compile(r"""^kind:[ \t]*["']?List["']?[ \t]*(?:#.*)?\r?$""", re.M)
+# An object's kind, namespace and name as written: any YAML values, compared as they are.
+_Identity: TypeAlias = tuple[Any, Any, Any]
 
 
 @dataclass
@@ -97,14 +100,16 @@ def _anchor(res: Resource, beside: dict[str | None, DocRef], order: dict[str, in
     if res.merged_into is not None and res.merged_into.doc is not None:
         return res.merged_into.doc
     if res.legacy and res.legacy[0].kind == INGRESS_KIND:  # already in placement order
-        return next((i.doc for i in res.legacy if i.doc is not None), res.legacy[0].doc)
+        # Placed resources come from files, whose legacy resources all have a doc (as below).
+        return next(  # type: ignore[return-value]
+            (i.doc for i in res.legacy if i.doc is not None), res.legacy[0].doc)
     if res.role is Role.ROUTES:
         rules = [r for r in res.legacy if r.doc is not None]
         return min(rules, key=precedence_key).doc  # type: ignore[return-value]
     if res.role is Role.POLICY:
-        policies = [p for p in res.legacy if p.kind == "DestinationPolicy" and p.doc]
-        if policies:
-            return min(policies, key=lambda p: (order[p.doc.file], p.doc.chunk)).doc
+        docs = [p.doc for p in res.legacy if p.kind == "DestinationPolicy" and p.doc]
+        if docs:
+            return min(docs, key=lambda doc: (order[doc.file], doc.chunk))
         if res.host in beside:
             return beside[res.host]
     return res.legacy[0].doc  # type: ignore[return-value]
@@ -154,7 +159,7 @@ def _rewrite(chunk: Chunk, slot: _Slot, newline: str) -> str:
     return head + text
 
 
-def _rest_of_list(text: str, resources: list[Resource]) -> dict | None:
+def _rest_of_list(text: str, resources: list[Resource]) -> Json | None:
     """A ``kind: List`` document without the items converted here; None for any other document.
 
     Its other items must not be lost when the document is rewritten (their comments are,
@@ -165,20 +170,22 @@ def _rest_of_list(text: str, resources: list[Resource]) -> dict | None:
     data = yamlload.load(text)
     if not isinstance(data, dict) or data.get("kind") != "List":
         return None
-    items = data.get("items") if isinstance(data.get("items"), list) else []
+    found = data.get("items")
+    items = found if isinstance(found, list) else []
     replaced = _replaced(resources)
     kept = [item for item in items if not (isinstance(item, dict) and _converted(item, replaced))]
     return {**data, "items": kept} if kept else None
 
 
-def _replaced(resources: list[Resource]) -> set[tuple]:
+def _replaced(resources: list[Resource]) -> set[_Identity]:
     """Identities of the existing objects that merged resources replace, as written."""
     return {_identity(r.merged_into.data) for r in resources if r.merged_into is not None}
 
 
-def _identity(obj: dict) -> tuple:
+def _identity(obj: Json) -> _Identity:
     """kind, namespace and name as the object writes them (no default namespace applied)."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    metadata = obj.get("metadata")
+    meta: Json = metadata if isinstance(metadata, dict) else {}
     return (obj.get("kind"), meta.get("namespace"), meta.get("name"))
 
 
@@ -194,7 +201,7 @@ def _json_text(source: SourceFile, resources: list[Resource]) -> str:
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2) + "\n"
 
 
-def _converted(obj: dict, replaced: set[tuple]) -> bool:
+def _converted(obj: Json, replaced: set[_Identity]) -> bool:
     if _identity(obj) in replaced:
         return True
     if is_istio_ingress(obj):

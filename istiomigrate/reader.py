@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from istiomigrate import targets, yamlload
 from istiomigrate.errors import InputError
@@ -74,7 +75,7 @@ class LegacyResource:
     spec: Any  # one of legacy.SPEC_MODELS
     ref: SourceRef
     doc: DocRef | None
-    raw: dict
+    raw: dict[str, Any]
 
 
 @dataclass
@@ -84,7 +85,7 @@ class ExistingResource:
     kind: str
     namespace: str
     name: str
-    data: dict
+    data: dict[str, Any]
     doc: DocRef | None
     ref: SourceRef
 
@@ -168,7 +169,7 @@ def _unparsable(
     inventory.findings.append(Finding("IM211", f"{message}; file left untouched", ref))
 
 
-def _objects(data: Any, chunk: Chunk) -> Iterator[tuple[dict, int]]:
+def _objects(data: Any, chunk: Chunk) -> Iterator[tuple[dict[str, Any], int]]:
     """The objects of a document: itself, or the items of a ``kind: List``."""
     if not isinstance(data, dict):
         return
@@ -181,25 +182,26 @@ def _objects(data: Any, chunk: Chunk) -> Iterator[tuple[dict, int]]:
 
 
 def _classify(
-    obj: dict,
+    obj: dict[str, Any],
     file: str,
     line: int,
     where: DocRef,
     inventory: Inventory,
     default_namespace: str,
     chunk: Chunk,
-    typed: dict,
+    typed: dict[str, Any],
 ) -> None:
     """File one object; ``typed`` is the same object with YAML's types (numbers, booleans)."""
     kind = obj.get("kind")
     api = str(obj.get("apiVersion") or "")
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    metadata = obj.get("metadata")
+    meta: dict[str, Any] = metadata if isinstance(metadata, dict) else {}
     namespace = str(meta.get("namespace") or default_namespace)
     name = str(meta.get("name") or "")
     ref = SourceRef(str(kind), namespace, name, file, line)
     if kind in LEGACY_KINDS and is_legacy_api(api):
         inventory.legacy.append(parse_legacy(obj, ref, where, chunk, inventory))
-    elif (kind, api) in _MERGED_INTO:
+    elif isinstance(kind, str) and (kind, api) in _MERGED_INTO:
         inventory.existing.append(ExistingResource(kind, namespace, name, typed, where, ref))
     elif kind == SERVICE_KIND and api == SERVICES.api_version:
         selector = (obj.get("spec") or {}).get("selector")
@@ -214,7 +216,7 @@ def _classify(
             inventory.legacy.append(resource)
 
 
-def legacy_ingress(obj: dict, ref: SourceRef, where: DocRef | None, chunk: Chunk | None,
+def legacy_ingress(obj: dict[str, Any], ref: SourceRef, where: DocRef | None, chunk: Chunk | None,
                    inventory: Inventory) -> LegacyResource | None:
     """An Ingress of class istio as a legacy resource; None for any other Ingress.
 
@@ -242,11 +244,12 @@ def _add_service(inventory: Inventory, default_namespace: str, name: str | None,
         inventory.services[(namespace or default_namespace, name)] = selector
 
 
-_MODELS: dict[str, type] = {**SPEC_MODELS, INGRESS_KIND: IngressSpec}
+_MODELS: dict[str, type[BaseModel]] = {**SPEC_MODELS, INGRESS_KIND: IngressSpec}
 
 
 def parse_legacy(
-    obj: dict, ref: SourceRef, where: DocRef | None, chunk: Chunk | None, inventory: Inventory
+    obj: dict[str, Any], ref: SourceRef, where: DocRef | None, chunk: Chunk | None,
+    inventory: Inventory,
 ) -> LegacyResource:
     """Validate a legacy document into its model; bad input raises a one-line InputError."""
     api = obj.get("apiVersion")
@@ -299,7 +302,7 @@ def _dotted(path: tuple[str | int, ...]) -> list[str]:
     return out
 
 
-def _pydantic_message(err: dict) -> str:
+def _pydantic_message(err: ErrorDetails) -> str:
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         return f"unknown field '{err['loc'][-1]}'"

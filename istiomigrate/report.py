@@ -12,9 +12,12 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from istiomigrate.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass
@@ -22,13 +25,13 @@ class FileSummary:
     file: str
     legacy: int = 0
     written: int = 0
-    findings: Counter = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)  # by severity value
 
 
 @dataclass
 class Report:
     inputs: list[str]
-    outputs: list[dict]
+    outputs: list[dict[str, Any]]
     findings: list[Finding]
     files: list[FileSummary] = field(default_factory=list)
 
@@ -94,7 +97,7 @@ def as_text(report: Report, stream: TextIO | None = None) -> str:
     return captured.get()
 
 
-def _console(stream: TextIO):
+def _console(stream: TextIO) -> Console:
     from rich.console import Console
 
     if os.environ.get("NO_COLOR"):  # https://no-color.org: no ANSI styling at all
@@ -147,7 +150,7 @@ def _summary_line(report: Report) -> str:
             f"{report.count(Severity.WARNING)} warnings, {report.count(Severity.INFO)} info")
 
 
-def render_text(report: Report, console) -> None:
+def render_text(report: Report, console: Console) -> None:
     """Findings, then the per-file table and a summary line, on a rich console (stderr)."""
     from rich.table import Table
 

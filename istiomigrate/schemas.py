@@ -20,7 +20,7 @@ import functools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -55,7 +55,7 @@ _JSON_TYPE_NAMES = {  # bool before int: bool is a subclass of int
 }
 
 
-def validate_output(doc: dict, target: str) -> list[str]:
+def validate_output(doc: dict[str, Any], target: str) -> list[str]:
     """Validate a v1alpha3 document against the schema of Istio ``target``.
 
     The kind is taken from the document itself. Returns one human-readable
@@ -77,7 +77,7 @@ def validate_output(doc: dict, target: str) -> list[str]:
     return [f"{path or '<document>'}: {message}" for path, message in problems]
 
 
-def validate_legacy(doc: dict) -> list[tuple[str, str]]:
+def validate_legacy(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """Validate a legacy RouteRule, DestinationPolicy or EgressRule document.
 
     Returns ``(field_path, message)`` pairs, the path dotted like
@@ -118,7 +118,7 @@ def _validator(group: str, kind: str) -> Draft202012Validator:
     return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {}), ()))
 
 
-def _inline_refs(node: object, defs: dict, stack: tuple[str, ...]) -> object:
+def _inline_refs(node: Any, defs: dict[str, Any], stack: tuple[str, ...]) -> Any:
     """Replace local ``$ref``s by the definitions they name.
 
     Resolving references dominates validation time, and every output document
@@ -141,7 +141,7 @@ def _inline_refs(node: object, defs: dict, stack: tuple[str, ...]) -> object:
 # --------------------------------------------------------------------------- messages
 
 
-def _problems(validator: Draft202012Validator, doc: dict) -> list[tuple[str, str]]:
+def _problems(validator: Draft202012Validator, doc: dict[str, Any]) -> list[tuple[str, str]]:
     """All problems as (path, message), most relevant first, without duplicates."""
     errors = list(validator.iter_errors(doc))
     if not errors:
@@ -167,7 +167,8 @@ def _describe(error: ValidationError) -> Iterator[tuple[str, str]]:
     parts = list(error.absolute_path)
     here = _format_path(parts)
     keyword = error.validator
-    value = error.validator_value
+    # Set on every error that validation yields (unset only for errors built by hand).
+    value: Any = error.validator_value
     instance = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     comment = schema.get("$comment")
@@ -211,7 +212,7 @@ def _describe(error: ValidationError) -> Iterator[tuple[str, str]]:
     yield here, _message(keyword, value, instance, schema, error.message)
 
 
-def _message(keyword: Any, value: Any, instance: Any, schema: dict, fallback: str) -> str:
+def _message(keyword: Any, value: Any, instance: Any, schema: dict[str, Any], fallback: str) -> str:
     """The message for a single-keyword failure."""
     got = _short(instance)
     if keyword == "type":
@@ -253,7 +254,7 @@ def _only_one(names: list[str], instance: Any, comment: str | None) -> str:
     return f"only one of {listed} may be set" + (f" ({comment})" if comment else "")
 
 
-def _is_required_group(subschemas: Any) -> bool:
+def _is_required_group(subschemas: Any) -> TypeGuard[list[dict[str, Any]]]:
     """True for a list of ``{"required": [...]}`` schemas: how the schemas spell a oneof."""
     return (
         isinstance(subschemas, list)
@@ -262,7 +263,7 @@ def _is_required_group(subschemas: Any) -> bool:
     )
 
 
-def _group_names(subschemas: list[dict]) -> list[str]:
+def _group_names(subschemas: list[dict[str, Any]]) -> list[str]:
     names: list[str] = []
     for sub in subschemas:
         for name in sub["required"]:

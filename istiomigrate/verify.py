@@ -81,6 +81,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from istiomigrate.findings import Finding
+from istiomigrate.kinds import INGRESS_KIND
 from istiomigrate.reader import Inventory, LegacyResource
 from istiomigrate.simulate import gateway, generate, ingress_v1, v1alpha1, v1alpha3
 from istiomigrate.simulate.request import (
@@ -216,7 +217,7 @@ def compare(legacy_inventory: Inventory, converted_docs: list[dict[str, Any]],
                                  max_per_host)
     pairs: Iterable[tuple[Request, Outcome, Outcome]] = (
         (r, v1alpha1.simulate(legacy, r), sim.simulate(converted, r)) for r in requests)
-    ingresses = legacy_inventory.of_kind(ingress_v1.INGRESS_KIND)
+    ingresses = legacy_inventory.of_kind(INGRESS_KIND)
     if ingresses:
         pairs = itertools.chain(pairs, _ingress_pairs(
             legacy_inventory, ingresses, converted_docs, legacy, cluster_domain,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,7 +18,13 @@ from istiomigrate import check_output as outputs
 from istiomigrate.cli.exits import EXIT_FINDINGS, EXIT_OK, CommandError
 from istiomigrate.cli.options import DEFAULT_NAMESPACE, Namespace, choice
 
-CheckFormat = choice("CheckFormat", outputs.FORMATS)
+if TYPE_CHECKING:
+    from enum import Enum
+
+    class CheckFormat(str, Enum):
+        """A format of the check_output registry (members made from it at run time)."""
+else:
+    CheckFormat = choice("CheckFormat", outputs.FORMATS)
 DEFAULT_FORMAT = CheckFormat("text")
 
 

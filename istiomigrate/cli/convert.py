@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
@@ -48,7 +48,11 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-ReportFormat = choice("ReportFormat", REPORTERS)
+if TYPE_CHECKING:
+    class ReportFormat(str, Enum):
+        """A format of the report registry (members made from it at run time)."""
+else:
+    ReportFormat = choice("ReportFormat", REPORTERS)
 DEFAULT_REPORT_FORMAT = ReportFormat("text")
 
 
@@ -173,7 +177,12 @@ def _required(ctx: typer.Context, name: str, value: list[str] | None) -> list[st
     return value or []
 
 
-def _ingress_options(selector: str, namespace: str) -> dict:
+class _IngressOptions(TypedDict):
+    ingress_gateway_selector: tuple[tuple[str, str], ...]
+    ingress_gateway_namespace: str
+
+
+def _ingress_options(selector: str, namespace: str) -> _IngressOptions:
     """``key=value[,key=value]`` and a namespace, as Options fields; bad input exits 2."""
     pairs = gateway_selector(selector)
     if not _NAMESPACE_NAME.fullmatch(namespace):

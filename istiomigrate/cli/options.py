@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -23,8 +23,14 @@ from istiomigrate.cli.exits import CommandError
 
 def choice(name: str, values: Iterable[str]) -> type[Enum]:
     """A ``str`` Enum whose members are ``values``, in order: how typer takes a fixed set of
-    choices (listed in the help, anything else a usage error, exit 2)."""
-    return Enum(name, [(value, value) for value in values], type=str, module=__name__)
+    choices (listed in the help, anything else a usage error, exit 2).
+
+    Its members exist only at run time, so a module declares its choices for the type
+    checker as a ``str`` Enum without members, under ``TYPE_CHECKING``.
+    """
+    members = [(value, value) for value in values]
+    # mypy reads Enum(name, ...) as a member lookup unless ``name`` is a literal.
+    return cast("type[Enum]", Enum(name, members, type=str, module=__name__))
 
 
 class EgressTLS(str, Enum):
@@ -53,7 +59,11 @@ def gateway_selector(text: str) -> tuple[tuple[str, str], ...]:
         raise CommandError(str(exc)) from None
 
 
-Target = choice("Target", targets.versions())
+if TYPE_CHECKING:
+    class Target(str, Enum):
+        """An Istio version of the target registry (members made from it at run time)."""
+else:
+    Target = choice("Target", targets.versions())
 DEFAULT_TARGET = Target(targets.DEFAULT_VERSION)
 TargetOption = Annotated[Target, typer.Option(
     help="Istio version whose v1alpha3 schema the output must satisfy.")]

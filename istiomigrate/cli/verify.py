@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -30,6 +30,13 @@ from istiomigrate.cli.options import (
 )
 from istiomigrate.errors import InputError
 from istiomigrate.kinds import NETWORKING_KINDS as CONVERTED_KINDS
+
+if TYPE_CHECKING:
+    from istiomigrate.findings import Finding
+    from istiomigrate.model import Json
+    from istiomigrate.options import Options
+    from istiomigrate.reader import Inventory
+    from istiomigrate.verify import Comparison
 
 EXIT_DIFFERENT = EXIT_FINDINGS
 
@@ -85,7 +92,7 @@ def verify(
     return EXIT_DIFFERENT if result.differences else EXIT_OK
 
 
-def _print(result, output_format: VerifyFormat) -> None:
+def _print(result: Comparison, output_format: VerifyFormat) -> None:
     """The differences on stdout (text or JSON); in text, a count on stderr."""
     explained = sum(1 for d in result.differences if d.explained_by)
     if output_format is VerifyFormat.json:
@@ -101,7 +108,7 @@ def _print(result, output_format: VerifyFormat) -> None:
     sys.stdout.flush()
 
 
-def _findings(inventory, options) -> list:
+def _findings(inventory: Inventory, options: Options) -> list[Finding]:
     """The converter's findings for this input, to say which differences were intended."""
     from istiomigrate.pipeline import convert
 
@@ -112,11 +119,11 @@ def _findings(inventory, options) -> list:
     return [*inventory.findings, *conversion.findings]
 
 
-def read_converted(paths: list[str]) -> list[dict]:
+def read_converted(paths: list[str]) -> list[Json]:
     """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped."""
     from istiomigrate.inputs import iter_inputs
 
-    docs: list[dict] = []
+    docs: list[Json] = []
     for source in iter_inputs(paths):
         try:
             loaded = list(yaml.safe_load_all(source.text))
@@ -127,7 +134,7 @@ def read_converted(paths: list[str]) -> list[dict]:
     return docs
 
 
-def _networking(data: Any, file: str) -> list[dict]:
+def _networking(data: Any, file: str) -> list[Json]:
     if data is None:
         return []
     if not isinstance(data, dict):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import urllib3
 from kubernetes import client, config
@@ -36,7 +37,7 @@ _BY_API = {(k.api_version, k.kind): k
            for k in (*LEGACY, *targets.all_kinds(), SERVICES, *INGRESSES)}
 
 
-def kind_of(obj: dict) -> Kind:
+def kind_of(obj: dict[str, Any]) -> Kind:
     """The REST resource of an object, by its apiVersion and kind: an Ingress is deleted
     through the API group and version it was listed with, a resource written through its
     target's."""
@@ -68,7 +69,7 @@ class Connection:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def pages(self, kind: Kind, namespace: str | None) -> Iterator[list[dict]]:
+    def pages(self, kind: Kind, namespace: str | None) -> Iterator[list[dict[str, Any]]]:
         """Every object of ``kind`` (in ``namespace``, or all), ``PAGE_SIZE`` per request.
 
         Items get ``apiVersion`` and ``kind`` set: built-in lists leave them out.
@@ -85,8 +86,8 @@ class Connection:
             if not token:
                 return
 
-    def _list_call(self, kind: Kind, namespace: str | None, **query):
-        def call():
+    def _list_call(self, kind: Kind, namespace: str | None, **query: Any) -> Callable[[], object]:
+        def call() -> object:
             if kind is SERVICES:
                 core = client.CoreV1Api(self.api)
                 if namespace:
@@ -100,12 +101,12 @@ class Connection:
                 kind.group, kind.version, kind.plural, **query, **self._raw())
         return call
 
-    def _raw(self) -> dict:
+    def _raw(self) -> dict[str, Any]:
         return {"_preload_content": False, "_request_timeout": self.timeout}
 
     # -- writes (custom resources; deletes also built-in Ingresses: the same URL layout) -----
 
-    def create(self, kind: Kind, body: dict, dry_run: bool) -> dict:
+    def create(self, kind: Kind, body: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         meta = body["metadata"]
         custom = client.CustomObjectsApi(self.api)
         return self._call("create", kind, meta["namespace"], meta["name"], lambda: (
@@ -113,7 +114,7 @@ class Connection:
                 kind.group, kind.version, meta["namespace"], kind.plural, body,
                 **self._write_options(dry_run))))
 
-    def replace(self, kind: Kind, body: dict, dry_run: bool) -> dict:
+    def replace(self, kind: Kind, body: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         meta = body["metadata"]
         custom = client.CustomObjectsApi(self.api)
         return self._call("update", kind, meta["namespace"], meta["name"], lambda: (
@@ -121,7 +122,7 @@ class Connection:
                 kind.group, kind.version, meta["namespace"], kind.plural, meta["name"], body,
                 **self._write_options(dry_run))))
 
-    def delete(self, kind: Kind, obj: dict, dry_run: bool) -> dict:
+    def delete(self, kind: Kind, obj: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         """Delete exactly the object read: preconditions on its uid and resourceVersion."""
         meta = obj["metadata"]
         preconditions = {k: meta[f] for k, f in (("uid", "uid"),
@@ -136,20 +137,25 @@ class Connection:
                 dry_run="All" if dry_run else None, _preload_content=False,
                 _request_timeout=self.timeout)))
 
-    def _write_options(self, dry_run: bool) -> dict:
+    def _write_options(self, dry_run: bool) -> dict[str, Any]:
         return {"dry_run": "All" if dry_run else None, "field_manager": FIELD_MANAGER,
                 **self._raw()}
 
     # -- errors ------------------------------------------------------------------------------
 
-    def _call(self, verb: str, kind: Kind, namespace: str | None, name: str | None, call):
+    def _call(self, verb: str, kind: Kind, namespace: str | None, name: str | None,
+              call: Callable[[], object]) -> dict[str, Any]:
         try:
             response = call()
         except ApiException as exc:
             raise self._refused(exc, verb, kind, namespace, name) from None
         except urllib3.exceptions.HTTPError as exc:
             raise self._unreachable(exc, verb, kind, namespace) from None
-        return json.loads(response.data or b"{}")
+        # Every call passes _preload_content=False: the client returns urllib3's response,
+        # body unread, which it types as object (kubernetes 37) or not at all (before).
+        body = cast("urllib3.HTTPResponse", response).data
+        found: dict[str, Any] = json.loads(body or b"{}")
+        return found
 
     def _refused(self, exc: ApiException, verb: str, kind: Kind, namespace: str | None,
                  name: str | None) -> ClusterError:
@@ -263,8 +269,8 @@ def _load_kubeconfig(files: str, context: str | None, cfg: client.Configuration
     return chosen["name"], (chosen.get("context") or {}).get("namespace")
 
 
-def _choose_context(contexts: list[dict], current: dict | None, wanted: str | None,
-                    files: str) -> dict:
+def _choose_context(contexts: list[dict[str, Any]], current: dict[str, Any] | None,
+                    wanted: str | None, files: str) -> dict[str, Any]:
     if wanted is None:
         if not current:
             raise ClusterError(f"kubeconfig {files}: no current context; pass --context")

@@ -10,7 +10,8 @@ import itertools
 
 from istiomigrate.model import Json
 from istiomigrate.plan import model as m
-from istiomigrate.targets.istio.context import Context, Dialect
+from istiomigrate.targets.istio.context import Context
+from istiomigrate.targets.istio.dialect import Dialect
 
 
 def http_route(route: m.Route, placed_in: str, ctx: Context) -> Json:
