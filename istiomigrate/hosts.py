@@ -12,7 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from istiomigrate.legacy import IstioService
+from istiomigrate.read.legacy import IstioService
 
 DNS_LABEL_MAX = 63
 _NOT_DNS = re.compile(r"[^a-z0-9]+")

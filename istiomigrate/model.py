@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 from istiomigrate import kinds
-from istiomigrate.reader import ExistingResource, LegacyResource
+from istiomigrate.read.inventory import ExistingResource, LegacyResource
 
 Json = dict[str, Any]
 """A JSON object as read or written: a resource, its spec, or part of one."""

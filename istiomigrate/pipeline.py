@@ -15,7 +15,7 @@ from istiomigrate import plan, targets
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.model import Resource
 from istiomigrate.options import Options
-from istiomigrate.reader import Inventory
+from istiomigrate.read.inventory import Inventory
 from istiomigrate.report import FileSummary, Report
 
 if TYPE_CHECKING:

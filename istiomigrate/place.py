@@ -27,14 +27,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from istiomigrate import yamlload
 from istiomigrate.emit import data_to_yaml, to_yaml
-from istiomigrate.ingress_model import is_istio_ingress
 from istiomigrate.kinds import INGRESS_KIND, LEGACY_KINDS, is_legacy_api
 from istiomigrate.model import Json, Resource, Role
 from istiomigrate.plan.resolve import precedence_key
-from istiomigrate.reader import DocRef, LegacyResource, SourceFile
-from istiomigrate.scan import Chunk
+from istiomigrate.read import yamlload
+from istiomigrate.read.documents import Chunk
+from istiomigrate.read.ingress import is_istio_ingress
+from istiomigrate.read.inventory import DocRef, LegacyResource, SourceFile
 
 _LIST = re.compile(r"""^kind:[ \t]*["']?List["']?[ \t]*(?:#.*)?\r?$""", re.M)
 # An object's kind, namespace and name as written: any YAML values, compared as they are.

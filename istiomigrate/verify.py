@@ -82,7 +82,7 @@ from typing import Any, NamedTuple
 
 from istiomigrate.findings import Finding
 from istiomigrate.kinds import INGRESS_KIND
-from istiomigrate.reader import Inventory, LegacyResource
+from istiomigrate.read.inventory import Inventory, LegacyResource
 from istiomigrate.simulate import gateway, generate, ingress_v1, v1alpha1, v1alpha3
 from istiomigrate.simulate.request import (
     NO_ROUTE,

@@ -14,7 +14,7 @@ from pathlib import Path
 from istiomigrate.errors import InputError
 from istiomigrate.files import atomic_write
 from istiomigrate.place import FilePlan
-from istiomigrate.reader import SourceFile
+from istiomigrate.read.inventory import SourceFile
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -10,7 +10,7 @@ import yaml
 from istiomigrate.emit import yaml_stream
 from istiomigrate.options import Options
 from istiomigrate.pipeline import Result, run
-from istiomigrate.reader import read_paths
+from istiomigrate.read.inventory import read_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from istiomigrate import check_output
+from istiomigrate.check import formats as check_output
 from istiomigrate.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -320,7 +320,7 @@ def test_output_file_for_text_and_json(tmp_path: Path):
 
 def test_entries_without_a_file_fit_every_format():
     """Resources read from a cluster (a later --from-cluster) have no file, line or column."""
-    from istiomigrate.check import CheckResult, LegacyEntry, Location
+    from istiomigrate.check.find import CheckResult, LegacyEntry, Location
 
     entry = LegacyEntry("RouteRule", "config.istio.io/v1alpha2", "prod", "reviews", Location(),
                         source="cluster", convert="istiomigrate convert --from-cluster")
@@ -501,7 +501,7 @@ def test_check_modules_do_not_import_pydantic():
     """typer itself may import pydantic to coerce options; check's own code must not."""
     code = (
         "import sys\n"
-        "from istiomigrate import check, check_output\n"
+        "from istiomigrate.check import find as check, formats as check_output\n"
         f"r = check.check_paths([{LEGACY!r}], check.CheckOptions(injection=True))\n"
         "for f in check_output.FORMATS: check_output.render(r, f)\n"
         "heavy = {'pydantic', 'jsonschema', 'kubernetes', 'rich'}\n"
@@ -548,7 +548,7 @@ def test_any_text_gives_a_result_never_an_exception():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from istiomigrate.check import CheckOptions, check_text
+    from istiomigrate.check.find import CheckOptions, check_text
 
     texts = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=8), max_size=25).map("".join)
 

@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from istiomigrate.cli import app
 from istiomigrate.errors import InputError
-from istiomigrate.ingress_model import IngressSpec
-from istiomigrate.reader import read_paths
+from istiomigrate.read.ingress import IngressSpec
+from istiomigrate.read.inventory import read_paths
+from istiomigrate.read.services import service_ports
 from istiomigrate.schemas import TARGETS, validate_output
-from istiomigrate.services import service_ports
 from tests.helpers import CONFORMANCE, FIXTURES, codes, convert_paths, namespace_repaired
 from tests.meaning import meaning
 

@@ -1,4 +1,4 @@
-"""``istiomigrate.inputs``: the one policy for files, directories and stdin.
+"""``istiomigrate.read.inputs``: the one policy for files, directories and stdin.
 
 convert, check and verify all read through it, so the rules are tested here once
 (trees with symlinks and bad bytes are built in tmp_path), and the stdin error
@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from istiomigrate import inputs
-from istiomigrate.check import check_paths
+from istiomigrate.check.find import check_paths
 from istiomigrate.cli import app
 from istiomigrate.errors import InputError
-from istiomigrate.inputs import Input, iter_inputs, walk_manifests
-from istiomigrate.reader import read_paths
+from istiomigrate.read import inputs
+from istiomigrate.read.inputs import Input, iter_inputs, walk_manifests
+from istiomigrate.read.inventory import read_paths
 
 ROUTE_RULE = """\
 apiVersion: config.istio.io/v1alpha2

@@ -17,8 +17,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from istiomigrate.legacy import SPEC_MODELS
-from istiomigrate.reader import read_paths
+from istiomigrate.read.inventory import read_paths
+from istiomigrate.read.legacy import SPEC_MODELS
 from istiomigrate.schemas import validate_legacy
 from tests.helpers import CONFORMANCE, FIXTURES, ROOT
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from istiomigrate import plan, targets
 from istiomigrate.options import Options
 from istiomigrate.plan.normal import normal_form
-from istiomigrate.reader import read_paths
+from istiomigrate.read.inventory import read_paths
 from tests.helpers import FIXTURES, convert_paths
 from tests.test_verify import inventories
 

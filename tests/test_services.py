@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from istiomigrate.services import fast_service, full_service, service_selector
+from istiomigrate.read.services import fast_service, full_service, service_selector
 
 SERVICES = {
     "plain": "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n"

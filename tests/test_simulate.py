@@ -11,9 +11,9 @@ import re
 import pytest
 
 from istiomigrate.findings import SourceRef
-from istiomigrate.ingress_model import IngressSpec
-from istiomigrate.legacy import SPEC_MODELS
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.ingress import IngressSpec
+from istiomigrate.read.inventory import LegacyResource
+from istiomigrate.read.legacy import SPEC_MODELS
 from istiomigrate.simulate import gateway, generate, ingress_v1, v1alpha1, v1alpha3
 from istiomigrate.simulate.request import (
     BLOCKED,

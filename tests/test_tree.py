@@ -19,7 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from istiomigrate.cli import app
-from istiomigrate.scan import split_documents
+from istiomigrate.read.documents import split_documents
 from tests.helpers import FIXTURES
 from tests.meaning import meaning
 

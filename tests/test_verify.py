@@ -25,10 +25,10 @@ from typer.testing import CliRunner
 
 from istiomigrate.cli import app
 from istiomigrate.findings import Finding, SourceRef
-from istiomigrate.legacy import SPEC_MODELS
 from istiomigrate.options import Options
 from istiomigrate.pipeline import convert
-from istiomigrate.reader import ExistingResource, Inventory, LegacyResource, read_paths
+from istiomigrate.read.inventory import ExistingResource, Inventory, LegacyResource, read_paths
+from istiomigrate.read.legacy import SPEC_MODELS
 from istiomigrate.verify import compare, explain, verify
 
 settings.register_profile("ci", max_examples=200, deadline=None,

@@ -23,12 +23,12 @@ from typer.testing import CliRunner
 from istiomigrate.cli import app
 from istiomigrate.cli.verify import read_converted
 from istiomigrate.findings import SourceRef
-from istiomigrate.ingress_model import CLASS_ANNOTATION, IngressSpec
-from istiomigrate.legacy import SPEC_MODELS
 from istiomigrate.options import Options
 from istiomigrate.pipeline import convert
-from istiomigrate.reader import Inventory, LegacyResource, read_paths
-from istiomigrate.services import ServicePorts
+from istiomigrate.read.ingress import CLASS_ANNOTATION, IngressSpec
+from istiomigrate.read.inventory import Inventory, LegacyResource, read_paths
+from istiomigrate.read.legacy import SPEC_MODELS
+from istiomigrate.read.services import ServicePorts
 from istiomigrate.simulate.request import NO_ROUTE, REFUSED, ROUTE
 from istiomigrate.verify import compare, explain
 from tests.helpers import CONFORMANCE, FIXTURES, namespace_repaired

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from istiomigrate import check_output as outputs
+from istiomigrate.check import formats as outputs
 from istiomigrate.cli.exits import EXIT_FINDINGS, EXIT_OK, CommandError
 from istiomigrate.cli.options import DEFAULT_NAMESPACE, Namespace, choice
 
@@ -61,7 +61,7 @@ def check(
     Exit status: 0 no legacy resource; 1 legacy resources found (or, with
     --strict, warnings); 2 bad invocation or unreadable input.
     """
-    from istiomigrate import check as checks
+    from istiomigrate.check import find as checks
 
     result = checks.check_paths(paths, checks.CheckOptions(namespace=namespace,
                                                            injection=injection))

@@ -192,11 +192,12 @@ def _ingress_options(selector: str, namespace: str) -> _IngressOptions:
 
 def _run(paths: list[str], namespace: str, options: Options) -> PipelineResult:
     """Read the files (a progress bar on a terminal, for long runs) and convert them."""
-    from istiomigrate import pipeline, reader
+    from istiomigrate import pipeline
     from istiomigrate.progress import Progress
+    from istiomigrate.read.inventory import read_paths
 
     with Progress("reading") as bar:
-        inventory = reader.read_paths(paths, namespace, on_file=bar.advance)
+        inventory = read_paths(paths, namespace, on_file=bar.advance)
     return pipeline.run(inventory, options)
 
 

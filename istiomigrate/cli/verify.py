@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from istiomigrate.findings import Finding
     from istiomigrate.model import Json
     from istiomigrate.options import Options
-    from istiomigrate.reader import Inventory
+    from istiomigrate.read.inventory import Inventory
     from istiomigrate.verify import Comparison
 
 EXIT_DIFFERENT = EXIT_FINDINGS
@@ -69,13 +69,13 @@ def verify(
     routed differently is printed (the request, both outcomes, the resources
     involved). Exit 1 if any, else 0.
     """
-    from istiomigrate import reader
     from istiomigrate import verify as verifying
     from istiomigrate.options import Options
+    from istiomigrate.read.inventory import read_paths
 
     gateway = gateway_selector(ingress_gateway_selector)
     try:
-        inventory = reader.read_paths(paths, default_namespace=namespace)
+        inventory = read_paths(paths, default_namespace=namespace)
         docs = read_converted(against)
     except ValueError as exc:  # not an InputError (those reach the error boundary as they are)
         raise CommandError(str(exc)) from None
@@ -121,7 +121,7 @@ def _findings(inventory: Inventory, options: Options) -> list[Finding]:
 
 def read_converted(paths: list[str]) -> list[Json]:
     """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped."""
-    from istiomigrate.inputs import iter_inputs
+    from istiomigrate.read.inputs import iter_inputs
 
     docs: list[Json] = []
     for source in iter_inputs(paths):

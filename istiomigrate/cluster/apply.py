@@ -26,7 +26,7 @@ from istiomigrate.cluster import ClusterError
 from istiomigrate.cluster.client import Connection, kind_of
 from istiomigrate.cluster.plan import Change, Plan
 from istiomigrate.files import atomic_write
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
 
 BACKUP_FILE = "legacy-backup.yaml"
 # Server-set fields: left in, ``kubectl apply`` of the backup would be refused or misleading.

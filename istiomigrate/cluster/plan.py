@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from istiomigrate.model import Resource
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
 
 Key = tuple[str, str, str]
 ROUTE_SECTIONS = ("http", "tcp")

@@ -36,14 +36,14 @@ from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host
 from istiomigrate.kinds import INGRESSES, LEGACY, SERVICES, Kind
 from istiomigrate.plan.resolve import destination_host
-from istiomigrate.reader import (
+from istiomigrate.read.inventory import (
     ExistingResource,
     Inventory,
     LegacyResource,
     legacy_ingress,
     parse_legacy,
 )
-from istiomigrate.services import ports_of
+from istiomigrate.read.services import ports_of
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
 

@@ -17,7 +17,7 @@ from istiomigrate.plan.ingress import plan_ingresses
 from istiomigrate.plan.policies import winning_policies
 from istiomigrate.plan.resolve import HostRules, group_by_host, is_unconditional, order_findings
 from istiomigrate.plan.routes import http_route, tcp_route
-from istiomigrate.reader import Inventory, LegacyResource
+from istiomigrate.read.inventory import Inventory, LegacyResource
 from istiomigrate.subsets import LabelSet, label_set
 
 __all__ = ["build", "model"]

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host, resolve_host
-from istiomigrate.legacy import IstioService
 from istiomigrate.options import Options
-from istiomigrate.services import ServicePorts
+from istiomigrate.read.legacy import IstioService
+from istiomigrate.read.services import ServicePorts
 
 
 @dataclass

@@ -6,7 +6,7 @@ from istiomigrate.errors import InputError
 from istiomigrate.hosts import dns_label, is_ip_or_cidr
 from istiomigrate.plan import model as m
 from istiomigrate.plan.context import Context
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
 
 # Hosts for IP/CIDR egress rules live under this suffix: ".invalid" is reserved
 # (RFC 2606) and never resolves, so it cannot collide with an in-mesh name.

@@ -38,11 +38,11 @@ from __future__ import annotations
 from typing import Literal
 
 from istiomigrate.hosts import Host
-from istiomigrate.ingress_model import CLASS_ANNOTATION, IngressBackend, annotations_of
 from istiomigrate.plan import model as m
 from istiomigrate.plan.context import Context
-from istiomigrate.reader import LegacyResource
-from istiomigrate.services import ServicePorts
+from istiomigrate.read.ingress import CLASS_ANNOTATION, IngressBackend, annotations_of
+from istiomigrate.read.inventory import LegacyResource
+from istiomigrate.read.services import ServicePorts
 
 CERT_SECRET = "istio-ingressgateway-certs"
 CERT_DIR = "/etc/istio/ingressgateway-certs"

@@ -17,7 +17,7 @@ from typing import Literal
 
 from istiomigrate.findings import Finding
 from istiomigrate.hosts import Host
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
 from istiomigrate.subsets import LabelSet
 
 MatchKind = Literal["exact", "prefix", "regex"]

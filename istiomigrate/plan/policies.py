@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from istiomigrate.plan import model as m
 from istiomigrate.plan.context import Context
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
 from istiomigrate.subsets import LabelSet, label_set
 
 # simpleCb field -> planned connection pool field.

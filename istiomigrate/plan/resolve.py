@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding
 from istiomigrate.hosts import Host, resolve_host
-from istiomigrate.legacy import IstioService
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
+from istiomigrate.read.legacy import IstioService
 
 
 @dataclass

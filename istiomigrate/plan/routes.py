@@ -6,11 +6,11 @@ import re
 
 from istiomigrate.errors import InputError
 from istiomigrate.hosts import Host
-from istiomigrate.legacy import CorsPolicy, StringMatch
 from istiomigrate.plan import model as m
 from istiomigrate.plan.context import Context
 from istiomigrate.plan.resolve import destination_host
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
+from istiomigrate.read.legacy import CorsPolicy, StringMatch
 from istiomigrate.subsets import label_set
 
 # v1alpha1 carried these request attributes as pseudo-headers; the plan has attributes for them.

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from istiomigrate.services import Port, PortLookup
+from istiomigrate.read.services import Port, PortLookup
 from istiomigrate.simulate.request import (
     NO_LABELS,
     NO_ROUTE,

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from istiomigrate.hosts import is_ip_or_cidr
-from istiomigrate.legacy import IstioService
+from istiomigrate.read.legacy import IstioService
 from istiomigrate.simulate.request import (
     INGRESS_HTTP,
     INGRESS_HTTPS,

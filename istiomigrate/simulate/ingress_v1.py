@@ -39,10 +39,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from istiomigrate.ingress_model import IngressBackend
 from istiomigrate.kinds import INGRESS_KIND
-from istiomigrate.reader import LegacyResource
-from istiomigrate.services import PortLookup
+from istiomigrate.read.ingress import IngressBackend
+from istiomigrate.read.inventory import LegacyResource
+from istiomigrate.read.services import PortLookup
 from istiomigrate.simulate import v1alpha1
 from istiomigrate.simulate.request import (
     INGRESS_HTTP,

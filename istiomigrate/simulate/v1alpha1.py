@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from istiomigrate.hosts import is_ip_or_cidr, resolve_host
-from istiomigrate.legacy import CorsPolicy, HTTPFaultInjection, IstioService, L4MatchAttributes
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
+from istiomigrate.read.legacy import CorsPolicy, HTTPFaultInjection, IstioService, L4MatchAttributes
 from istiomigrate.simulate.request import (
     BLOCKED,
     NO_LABELS,

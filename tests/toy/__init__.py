@@ -15,7 +15,7 @@ from istiomigrate.model import Resource, Role
 from istiomigrate.options import Options
 from istiomigrate.plan import model as m
 from istiomigrate.plan.normal import label_key, route_form
-from istiomigrate.reader import ExistingResource
+from istiomigrate.read.inventory import ExistingResource
 from istiomigrate.targets import Rendered, Simulator, register
 
 API_VERSION = "toy.example/v1"

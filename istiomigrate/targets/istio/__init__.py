@@ -16,7 +16,7 @@ from istiomigrate.targets.istio.dialect import Dialect
 if TYPE_CHECKING:
     from istiomigrate.options import Options
     from istiomigrate.plan.model import Plan
-    from istiomigrate.reader import ExistingResource
+    from istiomigrate.read.inventory import ExistingResource
 
 VERSION = "v1alpha3"
 API_VERSION = f"{kinds.NETWORKING_GROUP}/{VERSION}"

@@ -8,7 +8,7 @@ from istiomigrate.findings import Finding, SourceRef
 from istiomigrate.hosts import Host
 from istiomigrate.model import Json, Resource, Role
 from istiomigrate.options import Options
-from istiomigrate.reader import ExistingResource, LegacyResource
+from istiomigrate.read.inventory import ExistingResource, LegacyResource
 from istiomigrate.subsets import SubsetNames
 from istiomigrate.targets.istio.dialect import Dialect
 from istiomigrate.targets.istio.existing import ExistingIndex

@@ -8,7 +8,7 @@ get that one back, extended, never a second.
 from __future__ import annotations
 
 from istiomigrate.model import Json
-from istiomigrate.reader import ExistingResource
+from istiomigrate.read.inventory import ExistingResource
 
 
 def fqdn_of(host: str, namespace: str, cluster_domain: str) -> str:

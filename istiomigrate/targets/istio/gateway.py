@@ -17,7 +17,7 @@ from istiomigrate.hosts import dns_label
 from istiomigrate.model import Json, Resource, Role
 from istiomigrate.plan.ingress import ANY_HOST, CERT_DIR, HTTP, HTTPS
 from istiomigrate.plan.model import IngressPath, IngressPlan
-from istiomigrate.reader import LegacyResource
+from istiomigrate.read.inventory import LegacyResource
 from istiomigrate.targets.istio.context import Context
 
 GATEWAY_NAME = "k8s-ingress"

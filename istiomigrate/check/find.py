@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from istiomigrate import scan
-from istiomigrate.inputs import STDIN, STDIN_DISPLAY, iter_inputs
 from istiomigrate.kinds import (
     INGRESS_API_VERSIONS,
     INGRESS_CLASS_ANNOTATION,
@@ -37,6 +35,8 @@ from istiomigrate.kinds import (
     LIST_KIND,
     is_legacy_api,
 )
+from istiomigrate.read import documents
+from istiomigrate.read.inputs import STDIN, STDIN_DISPLAY, iter_inputs
 
 WORKLOAD_KINDS = frozenset(
     {"Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Pod", "Job", "CronJob",
@@ -151,7 +151,7 @@ def check_text(display: str, text: str, options: CheckOptions) -> CheckResult:
     if not any(n in text for n in (*_LEGACY_NEEDLES, _TEMPLATE, *extra)):
         return result
     parse_errors: list[tuple[int, int, str]] = []
-    for chunk in scan.split_documents(text):
+    for chunk in documents.split_documents(text):
         if _worth_parsing(chunk, options):
             _check_chunk(display, chunk, options, result, parse_errors)
     if parse_errors:
@@ -159,7 +159,7 @@ def check_text(display: str, text: str, options: CheckOptions) -> CheckResult:
     return result
 
 
-def _worth_parsing(chunk: scan.Chunk, options: CheckOptions) -> bool:
+def _worth_parsing(chunk: documents.Chunk, options: CheckOptions) -> bool:
     """Whether a document's text can hold what we look for (a superset of the truth).
 
     Templates are always parsed, so that one which is not YAML gets a warning.
@@ -174,7 +174,7 @@ def _worth_parsing(chunk: scan.Chunk, options: CheckOptions) -> bool:
 
 def _check_chunk(
     display: str,
-    chunk: scan.Chunk,
+    chunk: documents.Chunk,
     options: CheckOptions,
     result: CheckResult,
     parse_errors: list[tuple[int, int, str]],
@@ -194,7 +194,7 @@ def _check_chunk(
             document.classify(obj, result)
 
 
-def _error_position(chunk: scan.Chunk, exc: yaml.YAMLError) -> tuple[int, int, str]:
+def _error_position(chunk: documents.Chunk, exc: yaml.YAMLError) -> tuple[int, int, str]:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = chunk.line + mark.line if mark is not None else chunk.body_line
     column = mark.column + 1 if mark is not None else 1
@@ -255,7 +255,7 @@ class _Document:
     """Context to classify the objects of one parsed document."""
 
     display: str
-    chunk: scan.Chunk
+    chunk: documents.Chunk
     options: CheckOptions
     templated: bool
 
@@ -346,7 +346,7 @@ _ISTIO_CLASS = re.compile(
 _KEY_LINE = re.compile(r"""^[ \t]*["']?(?P<key>[\w.-]+)["']?[ \t]*:[ \t]*(?P<value>.*)$""")
 
 
-def text_entries(display: str, chunk: scan.Chunk, namespace: str) -> Iterator[LegacyEntry]:
+def text_entries(display: str, chunk: documents.Chunk, namespace: str) -> Iterator[LegacyEntry]:
     """Legacy resources of a document that is not YAML, found by its ``kind:`` lines.
 
     Each ``kind:`` key owns the text up to its neighbours'; its apiVersion and
@@ -354,7 +354,7 @@ def text_entries(display: str, chunk: scan.Chunk, namespace: str) -> Iterator[Le
     document and for the items of a List.
     """
     text = chunk.text
-    positions = [(k, at) for k, at in scan.kind_positions(text) if k in _FOUND_KINDS]
+    positions = [(k, at) for k, at in documents.kind_positions(text) if k in _FOUND_KINDS]
     for i, (kind, at) in enumerate(positions):
         start = positions[i - 1][1] + 1 if i else 0
         end = positions[i + 1][1] if i + 1 < len(positions) else len(text)
@@ -363,7 +363,7 @@ def text_entries(display: str, chunk: scan.Chunk, namespace: str) -> Iterator[Le
         if not _legacy_text(kind, api, text[start:end]):
             continue
         meta = _metadata_text(text, start, end, at)
-        line, column = scan.line_and_column(text, at, chunk.line)
+        line, column = documents.line_and_column(text, at, chunk.line)
         yield LegacyEntry(kind, api, meta.get("namespace") or namespace, meta.get("name") or "",
                           Location(display, line, column), display, unparsed=True,
                           convert=convert_command(display))

@@ -34,7 +34,7 @@ class _Proto(BaseModel):
 def _labels(value: Any, info: ValidationInfo) -> Any:
     """Label values are strings; an unquoted ``1.0`` means the string the user wrote.
 
-    The reader keeps the source text of plain scalars (``istiomigrate.yamlload``),
+    The reader keeps the source text of plain scalars (``istiomigrate.read.yamlload``),
     so ``str(value)`` is exactly what the user typed. Each coerced value is
     recorded in the validation context so that the caller can warn about it.
     """

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from istiomigrate.check import CheckResult, CheckWarning, LegacyEntry, Location
+from istiomigrate.check.find import CheckResult, CheckWarning, LegacyEntry, Location
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element

@@ -19,11 +19,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from istiomigrate import targets, yamlload
+from istiomigrate import targets
 from istiomigrate.errors import InputError
 from istiomigrate.findings import Finding, SourceRef
-from istiomigrate.ingress_model import IngressSpec, ingress_class, is_ingress_api
-from istiomigrate.inputs import Input, iter_inputs
 from istiomigrate.kinds import (
     INGRESS_KIND,
     ISTIO_INGRESS_CLASS,
@@ -33,9 +31,12 @@ from istiomigrate.kinds import (
     SERVICES,
     is_legacy_api,
 )
-from istiomigrate.legacy import SPEC_MODELS
-from istiomigrate.scan import Chunk, split_documents
-from istiomigrate.services import ServicePorts, ports_of, service_selector
+from istiomigrate.read import yamlload
+from istiomigrate.read.documents import Chunk, split_documents
+from istiomigrate.read.ingress import IngressSpec, ingress_class, is_ingress_api
+from istiomigrate.read.inputs import Input, iter_inputs
+from istiomigrate.read.legacy import SPEC_MODELS
+from istiomigrate.read.services import ServicePorts, ports_of, service_selector
 
 # A core Service written as one block-style document: its selector is read from text.
 _PLAIN_SERVICE = re.compile(r"^apiVersion:[ \t]*v1[ \t]*\r?$(?s:.*)^kind:[ \t]*Service[ \t]*\r?$|"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from istiomigrate import yamlload
+from istiomigrate.read import yamlload
 
 _UNUSUAL = re.compile(r"[&*!|>]|\{\{|^\s*<<", re.M)
 
