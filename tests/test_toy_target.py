@@ -54,3 +54,16 @@ def test_without_the_plugin_the_toy_target_is_unknown() -> None:
                            str(EXAMPLE)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2
     assert "toy" in done.stderr and done.stdout == ""
+
+
+def test_verify_uses_the_targets_simulator_and_refuses_a_target_without_one(
+        tmp_path: Path) -> None:
+    case, out = str(FIXTURES / "cases" / "tcp-routes" / "input.yaml"), tmp_path / "out.yaml"
+    converted = run("convert", "--target", "0.8", case)
+    out.write_text(converted.stdout)
+    same = run("verify", "--target", "0.8", case, "--against", str(out))
+    assert same.returncode == 0, same.stdout + same.stderr
+    toy = run("verify", "--target", "toy", case, "--against", str(out))
+    assert toy.returncode == 2 and toy.stdout == ""
+    assert toy.stderr.strip() == ("istiomigrate: error: --target toy: this target has no "
+                                  "simulator to verify with")

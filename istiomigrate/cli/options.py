@@ -66,7 +66,8 @@ else:
     Target = choice("Target", targets.versions())
 DEFAULT_TARGET = Target(targets.DEFAULT_VERSION)
 TargetOption = Annotated[Target, typer.Option(
-    help="Istio version whose v1alpha3 schema the output must satisfy.")]
+    help="Istio version the output is for: the API, schema and defaults it is written "
+    "for (verify: the mesh it is simulated on).")]
 
 DEFAULT_NAMESPACE = "default"
 # check and verify read files only; convert also reads a cluster, where the default is the

@@ -20,12 +20,14 @@ from istiomigrate.cli.exits import EXIT_FINDINGS, EXIT_OK, CommandError
 from istiomigrate.cli.options import (
     CLUSTER_DOMAIN,
     DEFAULT_NAMESPACE,
+    DEFAULT_TARGET,
     INGRESS_GATEWAY_SELECTOR,
     ClusterDomain,
     EgressTLS,
     EgressTLSUsedOption,
     IngressGatewaySelector,
     Namespace,
+    TargetOption,
     gateway_selector,
 )
 from istiomigrate.errors import InputError
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from istiomigrate.model import Json
     from istiomigrate.options import Options
     from istiomigrate.read.inventory import Inventory
+    from istiomigrate.targets import Simulator
     from istiomigrate.verify import Comparison
 
 EXIT_DIFFERENT = EXIT_FINDINGS
@@ -61,6 +64,7 @@ def verify(
         help="At most this many requests per host (a deterministic sample beyond).",
         min=1)] = 2000,
     egress_tls: EgressTLSUsedOption = EgressTLS.originate,
+    target: TargetOption = DEFAULT_TARGET,
     ingress_gateway_selector: IngressGatewaySelector = INGRESS_GATEWAY_SELECTOR,
 ) -> int:
     """Prove the converted config routes every request as the legacy config did.
@@ -79,17 +83,30 @@ def verify(
         docs = read_converted(against)
     except ValueError as exc:  # not an InputError (those reach the error boundary as they are)
         raise CommandError(str(exc)) from None
-    options = Options(cluster_domain=cluster_domain, egress_tls=egress_tls.value,
+    options = Options(target=target.value, cluster_domain=cluster_domain,
+                      egress_tls=egress_tls.value,
                       default_namespace=namespace, ingress_gateway_selector=gateway)
     findings = _findings(inventory, options)
     try:
         result = verifying.compare(inventory, docs, findings, cluster_domain=cluster_domain,
                                    default_namespace=namespace, max_per_host=max_requests,
-                                   ingress_gateway=gateway)
+                                   ingress_gateway=gateway,
+                                   simulator=_simulator(target.value))
     except (TypeError, ValueError) as exc:  # a value of the wrong type in a hand-written file
         raise CommandError(f"converted config not understood: {exc}") from None
     _print(result, output_format)
     return EXIT_DIFFERENT if result.differences else EXIT_OK
+
+
+def _simulator(version: str) -> Simulator:
+    """The simulator of the target the conversion was made for; a target without one
+    cannot be verified (a usage error)."""
+    from istiomigrate import targets
+
+    simulator = targets.for_version(version).simulator(version)
+    if simulator is None:
+        raise CommandError(f"--target {version}: this target has no simulator to verify with")
+    return simulator
 
 
 def _print(result: Comparison, output_format: VerifyFormat) -> None:
