@@ -243,3 +243,28 @@ def test_a_merged_resource_without_namespace_is_replaced_in_a_json_list(tmp_path
     assert [s["metadata"]["name"] for s in services] == ["reviews-vs"]  # merged, not twice
     assert len(services[0]["spec"]["http"]) == 2
     assert "RouteRule" not in {i["kind"] for i in written}
+
+
+def _tree_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def test_output_dir_equal_to_the_input_is_refused_and_nothing_is_written(tree: Path) -> None:
+    before = _tree_bytes(tree)
+    result = run(str(tree), "--output-dir", str(tree))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "is the input directory" in result.stderr
+    assert _tree_bytes(tree) == before
+
+
+def test_output_dir_inside_the_input_is_not_read_again(tree: Path) -> None:
+    out = tree / "migrated"
+    first = run(str(tree), "--output-dir", str(out))
+    assert first.exit_code == 0, first.stderr
+    written = _tree_bytes(out)
+    second = run(str(tree), "--output-dir", str(out))
+    assert second.exit_code == 0, second.stderr
+    assert "not read as input" in second.stderr
+    assert _tree_bytes(out) == written
+    assert not (out / "migrated").exists()

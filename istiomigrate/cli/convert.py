@@ -158,7 +158,8 @@ def convert(
     if output_dir is not None and in_place:
         raise CommandError("--output-dir and --in-place exclude each other")
     namespace = DEFAULT_NAMESPACE if namespace is None else namespace
-    result = _run(paths, namespace, replace(options, default_namespace=namespace))
+    exclude = _output_outside_inputs(paths, output_dir) if output_dir is not None else ()
+    result = _run(paths, namespace, replace(options, default_namespace=namespace), exclude)
     if output_dir is not None or in_place or diff:
         report = _write_files(result, paths, output_dir, in_place, allow_lossy, diff)
     else:
@@ -190,14 +191,37 @@ def _ingress_options(selector: str, namespace: str) -> _IngressOptions:
     return {"ingress_gateway_selector": pairs, "ingress_gateway_namespace": namespace}
 
 
-def _run(paths: list[str], namespace: str, options: Options) -> PipelineResult:
+def _output_outside_inputs(paths: list[str], output_dir: Path) -> tuple[Path, ...]:
+    """What the walk must leave out so that ``--output-dir`` never reads or overwrites input.
+
+    The output directory being the inputs' base would rewrite the inputs themselves (that
+    is ``--in-place``, which refuses lossy conversions): a usage error. Inside an input
+    directory, it is left out of the walk, so that a second run does not convert the
+    first run's output again (into OUT/OUT/); a note says so.
+    """
+    from istiomigrate.write import common_base
+
+    out = output_dir.resolve()
+    if common_base(paths) == out:
+        raise CommandError(f"--output-dir {output_dir} is the input directory: it would "
+                           "overwrite the inputs (use --in-place to rewrite them)")
+    inside = [p for p in paths if p != "-" and Path(p).is_dir()
+              and out.is_relative_to(Path(p).resolve())]
+    if inside:
+        print(f"istiomigrate: note: {output_dir} is inside the input {inside[0]}; "
+              "not read as input", file=sys.stderr)
+    return (out,)
+
+
+def _run(paths: list[str], namespace: str, options: Options,
+         exclude: tuple[Path, ...] = ()) -> PipelineResult:
     """Read the files (a progress bar on a terminal, for long runs) and convert them."""
     from istiomigrate import pipeline
     from istiomigrate.progress import Progress
     from istiomigrate.read.inventory import read_paths
 
     with Progress("reading") as bar:
-        inventory = read_paths(paths, namespace, on_file=bar.advance)
+        inventory = read_paths(paths, namespace, on_file=bar.advance, exclude=exclude)
     return pipeline.run(inventory, options)
 
 

@@ -108,10 +108,12 @@ def read_paths(
     paths: Iterable[str],
     default_namespace: str = "default",
     on_file: Callable[[str], None] | None = None,
+    exclude: Iterable[Path] = (),
 ) -> Inventory:
-    """Read files, directories (recursively) and ``-`` (stdin) into one inventory."""
+    """Read files, directories (recursively) and ``-`` (stdin) into one inventory;
+    directories in ``exclude`` are left out of the walk."""
     inventory = Inventory()
-    for found in iter_inputs(paths):
+    for found in iter_inputs(paths, exclude=tuple(exclude)):
         source = source_file(found)
         inventory.files.append(source)
         read_source(source, inventory, default_namespace)
