@@ -19,18 +19,10 @@ What the legacy config did, read from istio/istio:
   prefixes), was dropped; the backend's RouteRules were combined into the routes.
 - Only ``kubernetes.io/ingress.class`` was read from the annotations.
 
-What the output relies on (istio/istio 0.8.0 and 1.0.0): a Gateway is known by
-``name.namespace.svc.<domain>`` and a VirtualService's ``gateways`` entry is
-resolved against the VirtualService's own namespace (``ResolveShortnameToFQDN``
-in ``pilot/pkg/model/config.go``, ``MergeGateways`` in ``gateway.go``), so the
-fully qualified form is the one that works across namespaces in both (1.0's
-validation rejects ``namespace/name``). A VirtualService is bound to a server
-whose hosts match its host, ``*`` matching every host either way; a match's
-``port`` selects the gateway port. ``destination.port.name`` sends traffic to a
-black hole in both (``route.go``), so named ports are resolved to numbers. The
-0.8 helm chart mounts the secret ``istio-ingressgateway-certs`` at
-``/etc/istio/ingressgateway-certs`` in the ingress gateway (pods labelled
-``istio: ingressgateway``, namespace ``istio-system``).
+How the targets write this down is theirs (``targets/istio/gateway.py``). The 0.8 helm
+chart mounts the secret ``istio-ingressgateway-certs`` at ``/etc/istio/ingressgateway-certs``
+in the ingress gateway (pods labelled ``istio: ingressgateway``, namespace
+``istio-system``), which the findings name.
 """
 
 from __future__ import annotations
