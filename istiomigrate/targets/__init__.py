@@ -14,10 +14,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from istiomigrate.findings import Finding
 from istiomigrate.kinds import Kind
+
+if TYPE_CHECKING:  # the plan and resources import pydantic models; the registry must not
+    from istiomigrate.model import Resource
+    from istiomigrate.options import Options
+    from istiomigrate.plan.model import Plan
+    from istiomigrate.read.inventory import ExistingResource
 
 DEFAULT_VERSION = "1.0"
 _BUILTIN = ("istiomigrate.targets.istio",)
@@ -25,9 +31,9 @@ _BUILTIN = ("istiomigrate.targets.istio",)
 
 @dataclass
 class Rendered:
-    """What a target made of a plan: resources (``istiomigrate.model.Resource``) and findings."""
+    """What a target made of a plan: resources and findings."""
 
-    resources: list[Any] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -61,7 +67,8 @@ class Target(Protocol):
         """The folder under ``schemas/`` that validates its output; None: no schema."""
         ...
 
-    def render(self, plan: Any, existing: list[Any], options: Any) -> Rendered:
+    def render(self, plan: Plan, existing: list[ExistingResource], options: Options
+               ) -> Rendered:
         """The plan as resources; ``existing`` are the input's resources of ``kinds``."""
         ...
 
@@ -85,12 +92,6 @@ def register(target: Target) -> Target:
                              f"{_REGISTRY[version].name}")
         _REGISTRY[version] = target
     return target
-
-
-def unregister(target: Target) -> None:
-    for version in target.versions:
-        if _REGISTRY.get(version) is target:
-            del _REGISTRY[version]
 
 
 def versions() -> tuple[str, ...]:
