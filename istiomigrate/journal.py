@@ -26,6 +26,7 @@ inside the base directory and a temporary file beside it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -90,19 +91,22 @@ def rewrite(base: Path, changes: list[Change]) -> None:
     entries = [Entry(_relative(base, c.path), sha256_text(c.before), sha256_text(c.after),
                      f"{i}.new", f".{c.path.name}.{token}.istiomigrate.tmp")
                for i, c in enumerate(changes)]
-    _create(directory)
-    for entry, change in zip(entries, changes, strict=True):
-        _write_text(directory / entry.text, change.after)
-    _commit(directory, entries)
-    done: list[tuple[Entry, Change]] = []
+    lock = _create(directory)
     try:
         for entry, change in zip(entries, changes, strict=True):
-            replace_unchanged(change.path, change.after, entry.original, entry.tmp)
-            done.append((entry, change))
-    except FileChanged as exc:
-        _roll_back(base, directory, done, token)
-        raise Conflict(f"{shown(exc.path)}: {exc.reason}; nothing written") from None
-    _remove(directory)
+            _write_text(directory / entry.text, change.after)
+        _commit(directory, entries)
+        done: list[tuple[Entry, Change]] = []
+        try:
+            for entry, change in zip(entries, changes, strict=True):
+                replace_unchanged(change.path, change.after, entry.original, entry.tmp)
+                done.append((entry, change))
+        except FileChanged as exc:
+            _roll_back(directory, done)
+            raise Conflict(f"{shown(exc.path)}: {exc.reason}; nothing written") from None
+        _remove(directory)
+    finally:
+        os.close(lock)
 
 
 def complete(base: Path) -> list[Path]:
@@ -110,6 +114,14 @@ def complete(base: Path) -> list[Path]:
     directory = base / JOURNAL
     if not _exists(directory):
         return []
+    lock = _lock(directory)
+    try:
+        return _complete(base, directory)
+    finally:
+        os.close(lock)
+
+
+def _complete(base: Path, directory: Path) -> list[Path]:
     entries = _read(directory)
     if entries is None:  # died before committing: no file was touched
         _remove(directory)
@@ -159,12 +171,27 @@ def _relative(base: Path, path: Path) -> str:
     return path.relative_to(base).as_posix()
 
 
-def _create(directory: Path) -> None:
+def _create(directory: Path) -> int:
+    """Make the journal directory, private to this user, and lock it; the lock's descriptor."""
     try:
         os.mkdir(directory, 0o700)
     except FileExistsError:
         raise InputError("a journal is already there (another run?); not overwritten",
                          file=str(directory)) from None
+    return _lock(directory)
+
+
+def _lock(directory: Path) -> int:
+    """An exclusive lock on the journal, so that two runs never complete or write one
+    journal at once; released by the kernel however the run ends."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise InputError("another istiomigrate run is writing this tree; try again when "
+                         "it is done", file=str(directory)) from None
+    return fd
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -182,7 +209,7 @@ def _commit(directory: Path, entries: list[Entry]) -> None:
     _fsync_directory(directory)
 
 
-def _roll_back(base: Path, directory: Path, done: list[tuple[Entry, Change]], token: str) -> None:
+def _roll_back(directory: Path, done: list[tuple[Entry, Change]]) -> None:
     """Put back the original text of the files already replaced, through a reversed journal."""
     reverse = []
     for i, (entry, change) in enumerate(done):
@@ -207,6 +234,11 @@ def _exists(directory: Path) -> bool:
     if not stat.S_ISDIR(st.st_mode):
         raise InputError("not a journal directory (a symlink or a file); remove it",
                          file=str(directory))
+    if st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        # istiomigrate makes it 0700 as the user running it: anything else was put there
+        # (checked out of a repository, planted in a shared directory) and is not obeyed.
+        raise InputError("not a journal this user's istiomigrate wrote (its owner or mode "
+                         "differ); not completed, remove it", file=str(directory))
     return True
 
 

@@ -183,7 +183,7 @@ def test_a_planted_journal_cannot_write_outside_the_tree(tmp_path: Path) -> None
     outside = tmp_path / "victim.yaml"
     outside.write_text("kept\n")
     directory = root / journal.JOURNAL
-    directory.mkdir()
+    directory.mkdir(mode=0o700)
     sha = files.sha256_of(outside)
     entry = {"relative": "../victim.yaml", "original": sha, "new": "0" * 64, "text": "0.new",
              "tmp": ".victim.yaml.0123456789abcdef.istiomigrate.tmp"}
@@ -192,6 +192,35 @@ def test_a_planted_journal_cannot_write_outside_the_tree(tmp_path: Path) -> None
     result = run(str(root), "--in-place")
     assert result.exit_code == 2 and "outside the tree" in result.stderr
     assert outside.read_text() == "kept\n"
+
+
+def test_a_journal_not_written_by_this_user_is_not_obeyed(
+        tmp_path: Path, expected: tuple[dict[str, bytes], dict[str, bytes]]) -> None:
+    """A journal checked out of a repository (mode 0755) or planted in a shared directory."""
+    before, after = expected
+    root = make_tree(tmp_path / "in").resolve()
+    names = [n for n in sorted(before) if before[n] != after[n]]
+    _journal_only(root, [journal.Change(root / n, before[n].decode(), "planted\n")
+                         for n in names])
+    os.chmod(root / journal.JOURNAL, 0o755)
+    result = run(str(root), "--in-place")
+    assert result.exit_code == 2 and "not a journal this user's istiomigrate wrote" in result.stderr
+    assert snapshot(root) == {**before, **_journal_files(root)}
+
+
+def _journal_files(root: Path) -> dict[str, bytes]:
+    return {k: v for k, v in snapshot(root).items() if k.startswith(journal.JOURNAL)}
+
+
+def test_two_runs_never_write_one_journal_at_once(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "in")
+    directory = root / journal.JOURNAL
+    lock = journal._create(directory)  # a run in progress
+    try:
+        result = run(str(root), "--in-place")
+        assert result.exit_code == 2 and "another istiomigrate run" in result.stderr
+    finally:
+        os.close(lock)
 
 
 def test_a_file_edited_between_read_and_write_is_not_overwritten(
@@ -245,6 +274,21 @@ def test_in_place_keeps_owner_group_and_mode(tmp_path: Path) -> None:
     st = os.stat(target)
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (1234, 5678, 0o640)
     assert "VirtualService" in target.read_text()
+
+
+def test_an_owner_that_could_not_be_kept_is_refused_before_any_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as a user who is neither the files' owner nor in their group (and not root)."""
+    root = make_tree(tmp_path / "in")
+    before = snapshot(root)
+    stranger = max(os.stat(root / "mesh" / "zz-reviews-top.yaml").st_uid, 0) + 4242
+    monkeypatch.setattr(os, "geteuid", lambda: stranger)
+    monkeypatch.setattr(os, "getegid", lambda: stranger)
+    monkeypatch.setattr(os, "getgroups", lambda: [])
+    result = run(str(root), "--in-place")
+    assert result.exit_code == 2
+    assert "could not keep its owner and group; nothing written" in result.stderr
+    assert snapshot(root) == before
 
 
 def test_a_symlink_inside_the_tree_is_written_through(tmp_path: Path) -> None:
