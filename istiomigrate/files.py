@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -32,3 +34,67 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+class FileChanged(Exception):
+    """A file is no longer what was read (edited or deleted meanwhile): it is not written."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def sha256_of(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes, read without following a final symlink; None if absent."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def replace_unchanged(path: Path, text: str, expected: str, tmp_name: str) -> None:
+    """Replace ``path`` by ``text`` only if its bytes still hash to ``expected``.
+
+    Unlike :func:`atomic_write` this keeps the owner and group as well as the mode (an
+    in-place rewrite must not hand a file to whoever ran the tool), names its temporary
+    file ``tmp_name`` (recorded beforehand in the journal, so that a killed run's leftover
+    is found and removed), and compares the file's bytes right before the rename, so an
+    edit made since the file was read is never overwritten and a deleted file is not
+    recreated (:class:`FileChanged`).
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileChanged(path, "deleted since it was read; not recreated") from None
+    tmp = path.parent / tmp_name
+    remove_leftover(tmp)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                os.fchown(handle.fileno(), st.st_uid, st.st_gid)
+            os.fchmod(handle.fileno(), st.st_mode & 0o7777)
+            os.fsync(handle.fileno())
+        current = sha256_of(path)
+        if current != expected:
+            raise FileChanged(path, "deleted since it was read; not recreated" if current is None
+                              else "changed on disk since it was read; not overwritten")
+        os.replace(tmp, path)
+    except BaseException:
+        remove_leftover(tmp)
+        raise
+
+
+def remove_leftover(tmp: Path) -> None:
+    """Remove a temporary file of ours if it is there (a regular file, never a symlink's target)."""
+    try:
+        if stat.S_ISREG(os.lstat(tmp).st_mode):
+            os.unlink(tmp)
+    except FileNotFoundError:
+        pass

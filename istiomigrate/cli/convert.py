@@ -159,13 +159,44 @@ def convert(
         raise CommandError("--output-dir and --in-place exclude each other")
     namespace = DEFAULT_NAMESPACE if namespace is None else namespace
     exclude = _output_outside_inputs(paths, output_dir) if output_dir is not None else ()
-    result = _run(paths, namespace, replace(options, default_namespace=namespace), exclude)
-    if output_dir is not None or in_place or diff:
-        report = _write_files(result, paths, output_dir, in_place, allow_lossy, diff)
-    else:
-        report = _print_resources(result, OutputFormat.yaml if output is None else output)
+    from istiomigrate.journal import Conflict
+
+    try:
+        _finish_interrupted_run(paths, in_place)
+        result = _run(paths, namespace, replace(options, default_namespace=namespace), exclude)
+        if output_dir is not None or in_place or diff:
+            report = _write_files(result, paths, output_dir, in_place, allow_lossy, diff)
+        else:
+            report = _print_resources(result, OutputFormat.yaml if output is None else output)
+    except Conflict as exc:
+        print(f"istiomigrate: error: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
     report_to(report)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
+
+
+def _finish_interrupted_run(paths: list[str], in_place: bool) -> None:
+    """Complete the journal of a killed ``--in-place`` run before reading the tree.
+
+    Without ``--in-place`` the tree is half converted and is not read: a usage error.
+    A file edited since that run read it is a :class:`journal.Conflict` (exit 1).
+    """
+    from istiomigrate import journal
+    from istiomigrate.write import common_base
+
+    if paths == ["-"]:
+        return
+    base = common_base(paths)
+    if not in_place:
+        if journal.pending(base):
+            raise CommandError(f"{base / journal.JOURNAL}: an interrupted --in-place run left "
+                               "this tree half converted; run convert --in-place again to "
+                               "complete it")
+        return
+    done = journal.complete(base)
+    if done:
+        print(f"istiomigrate: note: completed an interrupted --in-place run "
+              f"({len(done)} file(s) written)", file=sys.stderr)
 
 
 def _required(ctx: typer.Context, name: str, value: list[str] | None) -> list[str]:
@@ -250,7 +281,7 @@ def _write_files(result: PipelineResult, paths: list[str], output_dir: Path | No
     elif output_dir is not None:
         write.write_tree(plans, paths, output_dir)
     elif in_place:
-        write.write_in_place(plans)
+        write.write_in_place(plans, paths)
     if diff:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         for item in plans:
