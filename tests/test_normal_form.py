@@ -43,7 +43,7 @@ def test_a_renderer_that_bends_a_field_is_caught(monkeypatch: pytest.MonkeyPatch
 
     case = FIXTURES / "cases" / "http-actions" / "input.yaml"
     planned = plan.build(read_paths([str(case)]), Options())
-    monkeypatch.setattr(fields, "_fault", lambda fault: {})
+    monkeypatch.setattr(fields, "_fault", lambda fault, dialect: {})
     docs, _ = convert_paths([case])
     assert normal_form(planned) != {k: targets.for_version("1.0").meaning(docs, "cluster.local")[k]
                                     for k in ("hosts", "entries")}
