@@ -20,7 +20,7 @@ from istiomigrate.findings import Finding
 from istiomigrate.kinds import Kind
 
 DEFAULT_VERSION = "1.0"
-_BUILTIN = ("istiomigrate.targets.istio",)
+_BUILTIN = ("istiomigrate.targets.istio", "istiomigrate.targets.modern")
 
 
 @dataclass

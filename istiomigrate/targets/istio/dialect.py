@@ -55,7 +55,7 @@ class Dialect:
         """The ``outlierDetection`` section from 1.0-named fields (``policy``: where from)."""
         return {"http": fields} if self.outlier_under_http else fields
 
-    def origination_tls(self, host: str) -> Json:
+    def origination_tls(self, host: str, ctx: Context) -> Json:
         """TLS settings of a port whose TLS the sidecar originates; SNI for a concrete name."""
         tls: Json = {"mode": "SIMPLE"}
         if "*" not in host:

@@ -196,7 +196,7 @@ def origination(host: str, ports: list[int], top: Json, ctx: Context) -> Json:
     """
     settings = []
     for number in sorted(set(ports)):
-        tls = ctx.dialect.origination_tls(host)
+        tls = ctx.dialect.origination_tls(host, ctx)
         kept = {key: top[key] for key in _PORT_COMPONENTS if key in top}
         settings.append({"port": {"number": number}, **kept, "tls": tls})
     return {"portLevelSettings": settings}

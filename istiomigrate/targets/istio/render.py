@@ -39,7 +39,7 @@ def render(plan: m.Plan, ctx: Context) -> list[Resource]:
         resources.extend(r for r in (vs, dr) if r is not None)
     if plan.ingress is not None:
         resources.extend(gateway.render(plan.ingress, ctx))
-    _unique_names(resources)
+    unique_names(resources)
     return resources
 
 
@@ -141,7 +141,7 @@ def _service_entry(entry: m.EgressEntry, ctx: Context) -> Resource:
                         [entry.rule])
 
 
-def _unique_names(resources: list[Resource]) -> None:
+def unique_names(resources: list[Resource]) -> None:
     """Two hosts can make one name (``a.b`` and ``a-b``): later ones get a stable hash suffix."""
     seen: set[tuple[str, str, str]] = set()
     for res in resources:
