@@ -70,6 +70,9 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM107", I, "resource placed in the destination's namespace"),
     Code("IM108", I, "Ingress without an ingress class left alone (Istio's default ignored it)"),
     Code("IM109", I, "Ingress default backend converted to the last route for any host"),
+    Code("IM120", I, "target default accepted (--accept-target-defaults); legacy not pinned"),
+    Code("IM121", I, "websocketUpgrade dropped: modern Istio allows upgrades on every route"),
+    Code("IM122", I, "no load balancer named: modern Istio's default is LEAST_REQUEST"),
     # 2xx: warnings, the output routes as before but something changed or is suspicious.
     Code("IM201", W, "label value was not a string"),
     Code("IM202", W, "equal precedence with overlapping matches"),
@@ -89,6 +92,10 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM216", W, "Ingress TLS served with the ingress gateway's one mounted certificate"),
     Code("IM217", W, "identical Ingress paths for one host; the order is fixed by namespace/name"),
     Code("IM218", W, "Ingress path ignored by Pilot (Service port missing or not HTTP); dropped"),
+    Code("IM230", W, "TLS origination now verifies the server certificate"),
+    Code("IM231", W, "Gateway selects istio=ingressgateway; Helm gateways are istio=ingress"),
+    Code("IM232", W, "success-rate outlier ejection is always off on modern Istio"),
+    Code("IM233", W, "services without a VirtualService retry by default on modern Istio"),
     # 3xx: errors, the output applied as is does not do what the legacy config did.
     Code("IM301", E, "UDP match cannot be expressed in v1alpha3"),
     Code("IM302", E, "custom timeout/retry policy cannot be expressed"),

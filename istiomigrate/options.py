@@ -23,5 +23,11 @@ class Options:
     # (Istio 0.8's helm chart: istio=ingressgateway in istio-system).
     ingress_gateway_selector: tuple[tuple[str, str], ...] = (("istio", "ingressgateway"),)
     ingress_gateway_namespace: str = "istio-system"
+    # Targets whose defaults differ from legacy behaviour (modern Istio): write nothing where
+    # the legacy behaviour would have to be pinned, and say so (IM120).
+    accept_target_defaults: bool = False
+    # Modern Istio verifies the certificate of a server it originates TLS to; legacy did not.
+    # True keeps legacy's behaviour (insecureSkipVerify), only when asked.
+    insecure_skip_verify: bool = False
     # Simulate both configurations and turn unexplained differences into errors (IM310).
     verify: bool = False

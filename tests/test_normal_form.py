@@ -8,6 +8,7 @@ misspells a field fails here whatever its output looks like.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,12 +39,72 @@ def test_render_keeps_the_plan(case: Path, target: str) -> None:
     assert normal_form(planned) == {k: read_back[k] for k in ("hosts", "entries")}
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventories())
+def test_modern_render_keeps_the_plan_for_random_configurations(case) -> None:
+    inventory, _ = case
+    inventory.existing.clear()
+    planned = plan.build(inventory, MODERN)
+    assert _modern_plan_form(planned) == _modern_meaning(planned, MODERN)
+
+
+def _modern_plan_form(planned: plan.model.Plan) -> dict:
+    """The plan's normal form as modern Istio can keep it: ``websocketUpgrade`` is gone from
+    the API, every route allows upgrades, and IM121 says so for the routes that asked."""
+    form = normal_form(planned)
+    for host in form["hosts"].values():
+        for route in host.get("http", []):
+            route.pop("websocketUpgrade", None)
+    return form
+
+
+def _modern_meaning(planned: plan.model.Plan, options: Options) -> dict:
+    rendered = targets.for_version(options.target).render(planned, [], options)
+    docs = [r.document() for r in rendered.resources]
+    read_back = targets.for_version(options.target).meaning(docs, options.cluster_domain)
+    return {k: read_back[k] for k in ("hosts", "entries")}
+
+
+# Legacy never verified an originated TLS server; the modern target keeps that only when asked.
+MODERN = Options(target="1.30", insecure_skip_verify=True)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if _without_existing(c)],
+                         ids=lambda p: p.parent.name)
+def test_modern_render_keeps_the_plan(case: Path) -> None:
+    planned = plan.build(read_paths([str(case)]), MODERN)
+    assert _modern_plan_form(planned) == _modern_meaning(planned, MODERN)
+
+
+@pytest.mark.parametrize("options, differs", [
+    (Options(target="1.30"), "caCertificates"),  # TLS origination now verifies
+    (replace(MODERN, accept_target_defaults=True), "retries"),  # modern default retries
+])
+def test_modern_defaults_taken_are_differences(options: Options, differs: str) -> None:
+    planned = plan.build(read_paths([str(FIXTURES / "cases" / "egress" / "input.yaml")]), options)
+    got = _modern_meaning(planned, options)
+    assert _modern_plan_form(planned) != got
+    assert differs in repr(got)
+
+
+def test_a_modern_renderer_that_forgets_an_override_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from istiomigrate.targets.modern import dialect
+
+    planned = plan.build(read_paths([str(FIXTURES / "cases" / "http-actions" / "input.yaml")]),
+                         MODERN)
+    # retries left to the target's default where legacy had none: modern would retry
+    monkeypatch.setattr(dialect.ModernDialect, "retries", lambda self, route, ctx: (
+        None if route.retries is None else {"attempts": route.retries.attempts}))
+    assert _modern_plan_form(planned) != _modern_meaning(planned, MODERN)
+
+
 def test_a_renderer_that_bends_a_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     from istiomigrate.targets.istio import fields
 
     case = FIXTURES / "cases" / "http-actions" / "input.yaml"
     planned = plan.build(read_paths([str(case)]), Options())
-    monkeypatch.setattr(fields, "_fault", lambda fault: {})
+    monkeypatch.setattr(fields, "_fault", lambda fault, dialect: {})
     docs, _ = convert_paths([case])
     assert normal_form(planned) != {k: targets.for_version("1.0").meaning(docs, "cluster.local")[k]
                                     for k in ("hosts", "entries")}
@@ -61,3 +122,12 @@ def test_render_keeps_the_plan_for_random_configurations(case) -> None:
     docs = [r.document() for r in rendered.resources]
     read_back = target.meaning(docs, options.cluster_domain)
     assert normal_form(planned) == {k: read_back[k] for k in ("hosts", "entries")}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventories())
+def test_modern_render_keeps_the_plan_for_random_configurations(case) -> None:
+    inventory, _ = case
+    inventory.existing.clear()
+    planned = plan.build(inventory, MODERN)
+    assert _modern_plan_form(planned) == _modern_meaning(planned, MODERN)

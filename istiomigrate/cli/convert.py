@@ -23,11 +23,13 @@ from istiomigrate.cli.options import (
     DEFAULT_NAMESPACE,
     DEFAULT_TARGET,
     INGRESS_GATEWAY_SELECTOR,
+    AcceptTargetDefaults,
     ClusterDomain,
     ConvertNamespace,
     EgressTLS,
     EgressTLSOption,
     IngressGatewaySelector,
+    InsecureSkipVerify,
     TargetOption,
     choice,
     gateway_selector,
@@ -68,6 +70,8 @@ def convert(
         "--output", "-o", help="Format of the converted resources on stdout (default: yaml). "
         "--from-cluster prints the plan unless -o is given.", show_default=False)] = None,
     egress_tls: EgressTLSOption = EgressTLS.originate,
+    accept_target_defaults: AcceptTargetDefaults = False,
+    insecure_skip_verify: InsecureSkipVerify = False,
     ingress_gateway_selector: IngressGatewaySelector = INGRESS_GATEWAY_SELECTOR,
     ingress_gateway_namespace: Annotated[str, typer.Option(
         help="Kubernetes Ingresses of class istio: namespace of the ingress gateway, where "
@@ -147,7 +151,9 @@ def convert(
         raise CommandError(problem)
     ingress = _ingress_options(ingress_gateway_selector, ingress_gateway_namespace)
     options = Options(target=target.value, cluster_domain=cluster_domain,
-                      egress_tls=egress_tls.value, verify=verify, **ingress)
+                      egress_tls=egress_tls.value, verify=verify,
+                      accept_target_defaults=accept_target_defaults,
+                      insecure_skip_verify=insecure_skip_verify, **ingress)
 
     def report_to(report: Report) -> None:
         write_report(report, report_format.value, report_file)

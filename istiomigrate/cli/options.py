@@ -69,6 +69,14 @@ TargetOption = Annotated[Target, typer.Option(
     help="Istio version the output is for: the API, schema and defaults it is written "
     "for (verify: the mesh it is simulated on).")]
 
+AcceptTargetDefaults = Annotated[bool, typer.Option(
+    "--accept-target-defaults", help="Where the target's defaults differ from legacy "
+    "behaviour (modern Istio: retries, retry conditions, panic threshold), take the target's: "
+    "write no explicit setting, and report each route or policy affected (IM120).")]
+InsecureSkipVerify = Annotated[bool, typer.Option(
+    "--insecure-skip-verify", help="Modern Istio: TLS origination for EgressRule https ports "
+    "skips verifying the server's certificate, as legacy did (default: verify, IM230).")]
+
 DEFAULT_NAMESPACE = "default"
 # check and verify read files only; convert also reads a cluster, where the default is the
 # kubeconfig context's namespace, hence no default on the command line.

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the plan and resources import pydantic models; the registry
     from istiomigrate.read.inventory import ExistingResource
 
 DEFAULT_VERSION = "1.0"
-_BUILTIN = ("istiomigrate.targets.istio",)
+_BUILTIN = ("istiomigrate.targets.istio", "istiomigrate.targets.modern")
 
 
 @dataclass

@@ -26,21 +26,20 @@ def http_route(route: m.Route, placed_in: str, ctx: Context) -> Json:
         out["route"] = [_weighted(d, placed_in, ctx) for d in route.destinations]
     if route.rewrite is not None:
         out["rewrite"] = _present(uri=route.rewrite.uri, authority=route.rewrite.authority)
-    if route.websocket_upgrade is not None:
-        out["websocketUpgrade"] = route.websocket_upgrade
+    out.update(ctx.dialect.websocket_upgrade(route, ctx))
     if route.timeout:
         out["timeout"] = route.timeout
-    if route.retries is not None:
-        out["retries"] = _present(attempts=route.retries.attempts,
-                                  perTryTimeout=route.retries.per_try_timeout)
+    retries = ctx.dialect.retries(route, ctx)
+    if retries is not None:
+        out["retries"] = retries
     if route.fault is not None:
-        out["fault"] = _fault(route.fault)
+        out["fault"] = _fault(route.fault, ctx.dialect)
     if route.mirror is not None:
         out["mirror"] = destination(route.mirror, placed_in, ctx)
     if route.cors is not None:
-        out["corsPolicy"] = _cors(route.cors)
+        out["corsPolicy"] = _cors(route.cors, ctx.dialect)
     if route.append_headers:
-        out["appendHeaders"] = dict(route.append_headers)
+        out.update(ctx.dialect.request_headers(dict(route.append_headers)))
     return out
 
 
@@ -62,23 +61,27 @@ def _http_match(match: m.HttpMatch) -> Json:
     return out
 
 
-def _fault(fault: m.Fault) -> Json:
+def _fault(fault: m.Fault, dialect: Dialect) -> Json:
     out: Json = {}
     if fault.delay is not None:
-        out["delay"] = {"percent": fault.delay.percent, "fixedDelay": fault.delay.fixed_delay}
+        out["delay"] = {**dialect.fault_percent(fault.delay.percent),
+                        "fixedDelay": fault.delay.fixed_delay}
     if fault.abort is not None:
-        out["abort"] = {"percent": fault.abort.percent, "httpStatus": fault.abort.http_status}
+        out["abort"] = {**dialect.fault_percent(fault.abort.percent),
+                        "httpStatus": fault.abort.http_status}
     return out
 
 
-def _cors(cors: m.Cors) -> Json:
+def _cors(cors: m.Cors, dialect: Dialect) -> Json:
     def listed(value: tuple[str, ...] | None) -> list[str] | None:
         return list(value) if value is not None else None
 
-    return _present(allowOrigin=listed(cors.allow_origin), allowMethods=listed(cors.allow_methods),
-                    allowHeaders=listed(cors.allow_headers),
-                    exposeHeaders=listed(cors.expose_headers), maxAge=cors.max_age,
-                    allowCredentials=cors.allow_credentials)
+    origins = dialect.allow_origins(list(cors.allow_origin)) if cors.allow_origin is not None \
+        else {}
+    return {**origins, **_present(allowMethods=listed(cors.allow_methods),
+                                  allowHeaders=listed(cors.allow_headers),
+                                  exposeHeaders=listed(cors.expose_headers), maxAge=cors.max_age,
+                                  allowCredentials=cors.allow_credentials)}
 
 
 def destination(dest: m.Destination, placed_in: str, ctx: Context) -> Json:
@@ -149,10 +152,11 @@ _OUTLIER = {
 }
 
 
-def traffic_policy(policy: m.Policy, dialect: Dialect) -> Json:
+def traffic_policy(policy: m.Policy, ctx: Context) -> Json:
+    dialect = ctx.dialect
     out: Json = {}
     if policy.load_balancer:
-        out["loadBalancer"] = {"simple": policy.load_balancer}
+        out["loadBalancer"] = {"simple": dialect.load_balancer(policy.load_balancer)}
     if policy.connection_pool is not None:
         pool: Json = {}
         for field, (section, name) in _POOL.items():
@@ -165,7 +169,7 @@ def traffic_policy(policy: m.Policy, dialect: Dialect) -> Json:
         outlier = {name: getattr(policy.outlier_detection, field)
                    for field, name in _OUTLIER.items()
                    if getattr(policy.outlier_detection, field) is not None}
-        out["outlierDetection"] = {"http": outlier} if dialect.outlier_under_http else outlier
+        out["outlierDetection"] = dialect.outlier_detection(outlier, policy, ctx)
     return out
 
 
@@ -185,16 +189,14 @@ def shared_fields(policy: Json) -> list[str]:
 _PORT_COMPONENTS = ("loadBalancer", "connectionPool", "outlierDetection")
 
 
-def origination(host: str, ports: list[int], top: Json) -> Json:
+def origination(host: str, ports: list[int], top: Json, ctx: Context) -> Json:
     """Port-level TLS settings that originate TLS to ``host``; SNI only for a concrete name.
 
     Each entry repeats the top-level components of ``top`` so that the port keeps them.
     """
     settings = []
     for number in sorted(set(ports)):
-        tls: Json = {"mode": "SIMPLE"}
-        if "*" not in host:
-            tls["sni"] = host
+        tls = ctx.dialect.origination_tls(host, ctx)
         kept = {key: top[key] for key in _PORT_COMPONENTS if key in top}
         settings.append({"port": {"number": number}, **kept, "tls": tls})
     return {"portLevelSettings": settings}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from istiomigrate.hosts import dns_label
 from istiomigrate.model import Json, Resource, Role
-from istiomigrate.plan.ingress import ANY_HOST, CERT_DIR, HTTP, HTTPS
+from istiomigrate.plan.ingress import ANY_HOST, CERT_DIR, CERT_SECRET, HTTP, HTTPS
 from istiomigrate.plan.model import IngressPath, IngressPlan
 from istiomigrate.read.inventory import LegacyResource
 from istiomigrate.targets.istio.context import Context
@@ -46,8 +46,8 @@ def _gateway(table: dict[int, dict[str, list[_Path]]], ingresses: list[LegacyRes
         servers.append({"port": {"number": HTTPS, "protocol": "HTTPS",
                                  "name": f"https-{GATEWAY_NAME}"},
                         "hosts": sorted(table[HTTPS]),
-                        "tls": {"mode": "SIMPLE", "serverCertificate": f"{CERT_DIR}/tls.crt",
-                                "privateKey": f"{CERT_DIR}/tls.key"}})
+                        "tls": {"mode": "SIMPLE",
+                                **ctx.dialect.server_certificate(CERT_SECRET, CERT_DIR)}})
     spec = {"selector": dict(ctx.options.ingress_gateway_selector), "servers": servers}
     namespace = ctx.options.ingress_gateway_namespace
     merged = ctx.existing.named("Gateway", namespace, GATEWAY_NAME)
@@ -119,8 +119,8 @@ def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gatewa
             http.append(route)
         if not distinct:
             break  # the same routes on every bound port: written once, for all of them
-    gateway_ref = gateway.name if gateway.namespace == namespace else (
-        f"{gateway.name}.{gateway.namespace}.svc.{ctx.options.cluster_domain}")
+    gateway_ref = gateway.name if gateway.namespace == namespace else ctx.dialect.gateway_ref(
+        gateway.name, gateway.namespace, ctx.options.cluster_domain)
     spec = {"hosts": [host], "gateways": [gateway_ref], "http": http}
     return ctx.resource(Role.ROUTES, "VirtualService", namespace, dns_label(f"{host}-ingress"),
                         spec, own, comments)
@@ -130,4 +130,5 @@ def _route(path: _Path, namespace: str, ctx: Context) -> Json:
     destination: Json = {"host": ctx.shown(path.backend, namespace)}
     if path.number is not None:
         destination["port"] = {"number": path.number}
-    return {"match": [{"uri": {path.kind: path.value}}], "route": [{"destination": destination}]}
+    return ctx.dialect.ingress_route(
+        {"match": [{"uri": {path.kind: path.value}}], "route": [{"destination": destination}]}, ctx)

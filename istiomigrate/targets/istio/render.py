@@ -39,7 +39,7 @@ def render(plan: m.Plan, ctx: Context) -> list[Resource]:
         resources.extend(r for r in (vs, dr) if r is not None)
     if plan.ingress is not None:
         resources.extend(gateway.render(plan.ingress, ctx))
-    _unique_names(resources)
+    unique_names(resources)
     return resources
 
 
@@ -47,7 +47,7 @@ def _virtual_service(hosts: m.HostPlan, ctx: Context) -> Resource:
     merged = ctx.existing.find("VirtualService", hosts.host.fqdn)
     namespace = merged.namespace if merged else hosts.namespace
     name = merged.name if merged else resource_name(hosts.host)
-    spec: Json = {"hosts": [ctx.shown(hosts.host, namespace)]}
+    spec: Json = {"hosts": [ctx.shown(hosts.host, namespace)], **ctx.dialect.visibility()}
     comments: dict[str, str] = {}
     for section, planned, present in (("http", hosts.http, hosts.has_http_rules),
                                       ("tcp", hosts.tcp, hosts.has_tcp_rules)):
@@ -87,10 +87,10 @@ def _destination_rule(hosts: m.HostPlan, ctx: Context) -> Resource | None:
     legacy = list(hosts.policy_sources)
     merged = ctx.existing.find("DestinationRule", host.fqdn)
     namespace = merged.namespace if merged else hosts.namespace
-    spec: Json = {"host": ctx.shown(host, namespace)}
-    top = traffic_policy(policies[()], ctx.dialect) if () in policies else {}
+    spec: Json = {"host": ctx.shown(host, namespace), **ctx.dialect.visibility()}
+    top = traffic_policy(policies[()], ctx) if () in policies else {}
     if hosts.tls is not None:
-        top.update(origination(host.fqdn, hosts.tls.ports, top))
+        top.update(origination(host.fqdn, hosts.tls.ports, top, ctx))
         legacy.append(hosts.tls.rule)
     if top:
         spec["trafficPolicy"] = top
@@ -104,7 +104,7 @@ def _destination_rule(hosts: m.HostPlan, ctx: Context) -> Resource | None:
                    f"as the top-level trafficPolicy it now also applies to subsets "
                    f"{', '.join(s['name'] for s in subsets)} ({fields})",
                    policies[()].source.ref)
-    if len(spec) == 1 and not merged:
+    if not {"trafficPolicy", "subsets"} & set(spec) and not merged:
         return None
     name = merged.name if merged else resource_name(host)
     if merged:
@@ -122,7 +122,7 @@ def _subset(name: str, labels: dict[str, str], policies: dict[LabelSet, m.Policy
     subset: Json = {"name": name, "labels": labels}
     policy = policies.get(tuple(sorted(labels.items())))
     if policy is not None:
-        body = traffic_policy(policy, ctx.dialect)
+        body = traffic_policy(policy, ctx)
         if body:
             subset["trafficPolicy"] = body
     return subset
@@ -136,11 +136,12 @@ def _service_entry(entry: m.EgressEntry, ctx: Context) -> Resource:
                       "name": f"{p.protocol.lower()}-{p.number}"} for p in entry.ports]
     spec["location"] = "MESH_EXTERNAL"
     spec["resolution"] = "NONE"
+    spec.update(ctx.dialect.visibility())
     return ctx.resource(Role.ENTRY, "ServiceEntry", entry.namespace, entry.name, spec,
                         [entry.rule])
 
 
-def _unique_names(resources: list[Resource]) -> None:
+def unique_names(resources: list[Resource]) -> None:
     """Two hosts can make one name (``a.b`` and ``a-b``): later ones get a stable hash suffix."""
     seen: set[tuple[str, str, str]] = set()
     for res in resources:
