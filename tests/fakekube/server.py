@@ -136,6 +136,11 @@ class ResourceType:
     name_rule: str = "subdomain"
     return_deleted_object: bool = False
     has_generation: bool = True
+    # The CRD's structural schema (``openAPIV3Schema``: ``properties``, ``items``,
+    # ``additionalProperties``, ``x-kubernetes-preserve-unknown-fields``) that decides which
+    # fields are unknown: refused under ``fieldValidation=Strict``, else pruned with a warning.
+    # None: no schema, every field kept (a CRD whose whole object preserves unknown fields).
+    schema: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def api_version(self) -> str:
@@ -171,6 +176,73 @@ class ResourceType:
 
 _ISTIO_CATEGORIES = ("istio-io", "networking-istio-io")
 _ISTIO_CONFIG_CATEGORIES = ("istio-io", "config-istio-io")
+_PRESERVE: JSON = {"x-kubernetes-preserve-unknown-fields": True}
+
+
+def spec_schema(*spec_fields: str) -> JSON:
+    """A CRD schema that knows the top-level fields of ``spec`` and keeps whatever is below
+    them: the shape of Istio's networking CRDs where a field beside those is unknown (an
+    Istio too old for it, or a typo) and the nested messages are left to Istio's validation."""
+    return {
+        "type": "object",
+        "properties": {
+            "spec": {"type": "object", "properties": {f: _PRESERVE for f in spec_fields}},
+            "status": _PRESERVE,
+        },
+    }
+
+
+# ObjectMeta's fields: an unknown one is refused under Strict for every kind.
+_OBJECT_META_FIELDS = frozenset({
+    "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+    "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+    "annotations", "ownerReferences", "finalizers", "managedFields",
+})
+_TOP_LEVEL_FIELDS = frozenset({"apiVersion", "kind", "metadata"})
+
+
+def unknown_fields(schema: Mapping[str, Any] | None, obj: JSON) -> list[str]:
+    """The paths (``spec.http[0].foo``, as kube-apiserver spells them) of the fields of
+    ``obj`` that ``schema`` does not declare, top level and metadata included."""
+    if schema is None:
+        return []
+    found = [f"metadata.{k}" for k in (obj.get("metadata") or {}) if k not in _OBJECT_META_FIELDS
+             ] if isinstance(obj.get("metadata"), dict) else []
+    rest = {k: v for k, v in obj.items() if k not in _TOP_LEVEL_FIELDS}
+    return [*_unknown(schema, rest, ""), *found]
+
+
+def _unknown(schema: Mapping[str, Any], value: Any, path: str) -> list[str]:
+    props = schema.get("properties")
+    preserve = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
+    out: list[str] = []
+    if isinstance(value, dict) and (props is not None or "additionalProperties" in schema):
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            if props is not None and key in props:
+                out += _unknown(props[key], item, where)
+            elif isinstance(extra, dict):
+                out += _unknown(extra, item, where)
+            elif not preserve and extra is not True:
+                out.append(where)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            out += _unknown(schema["items"], item, f"{path}[{index}]")
+    return out
+
+
+def prune(obj: JSON, paths: list[str]) -> None:
+    """Drop the fields at ``paths`` (from :func:`unknown_fields`), as structural pruning does."""
+    for path in sorted(paths, key=len, reverse=True):
+        parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+        node: Any = obj
+        for part in parts[:-1]:
+            node = node[int(part[1:-1])] if part.startswith("[") else node.get(part)
+            if node is None:
+                break
+        if isinstance(node, dict):
+            node.pop(parts[-1], None)
 
 DEFAULT_RESOURCES: tuple[ResourceType, ...] = (
     ResourceType(
@@ -233,6 +305,9 @@ DEFAULT_RESOURCES: tuple[ResourceType, ...] = (
         "virtualservice",
         short_names=("vs",),
         categories=_ISTIO_CATEGORIES,
+        schema=spec_schema(
+            "hosts", "gateways", "http", "tls", "tcp", "exportTo",
+        ),
     ),
     ResourceType(
         "networking.istio.io",
@@ -242,6 +317,9 @@ DEFAULT_RESOURCES: tuple[ResourceType, ...] = (
         "destinationrule",
         short_names=("dr",),
         categories=_ISTIO_CATEGORIES,
+        schema=spec_schema(
+            "host", "trafficPolicy", "subsets", "exportTo", "workloadSelector",
+        ),
     ),
     ResourceType(
         "networking.istio.io",
@@ -251,6 +329,10 @@ DEFAULT_RESOURCES: tuple[ResourceType, ...] = (
         "serviceentry",
         short_names=("se",),
         categories=_ISTIO_CATEGORIES,
+        schema=spec_schema(
+            "hosts", "addresses", "ports", "location", "resolution", "endpoints",
+            "workloadSelector", "exportTo", "subjectAltNames",
+        ),
     ),
     ResourceType(
         "networking.istio.io",
@@ -260,6 +342,9 @@ DEFAULT_RESOURCES: tuple[ResourceType, ...] = (
         "gateway",
         short_names=("gw",),
         categories=_ISTIO_CATEGORIES,
+        schema=spec_schema(
+            "servers", "selector",
+        ),
     ),
     ResourceType(
         "extensions",
@@ -784,6 +869,10 @@ class Fault:
     nth: int | None = None
     message: str | None = None
     reason: str | None = None
+    body: bytes | None = None  # a canned answer (see FakeKube.respond)
+    content_type: str = "application/json"
+    trickle: float = 0.0  # seconds between the bytes of the body (see FakeKube.trickle)
+    echo: bool = False  # quote the credentials in the Status (see FakeKube.echo_credentials)
     matched: int = 0
     fired: int = 0
     active: bool = True
@@ -1016,10 +1105,33 @@ class _Response:
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     stream: Iterator[bytes] | None = None
+    trickle: float = 0.0
 
 
 def _strip_type_meta(obj: JSON) -> JSON:
     return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+
+
+# What kube-apiserver answers (410, reason Expired) to a continue token older than etcd's
+# compaction: storage/errors.go, NewInvalidError for a continue key it can no longer serve.
+_CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this "
+    "response to retrieve the remainder of the results. Continuing with the provided token "
+    "results in an inconsistent list - objects that were created, modified, or deleted between "
+    "the time the first chunk was returned and now may show up in the list."
+)
+
+
+def _echo(authorization: str | None) -> str:
+    """A careless server's error message: the credentials it received, as sent and decoded."""
+    sent = authorization or "(none)"
+    scheme, _, credential = sent.partition(" ")
+    decoded = ""
+    if scheme.lower() == "basic":
+        with contextlib.suppress(ValueError):
+            decoded = base64.b64decode(credential).decode()
+    return f"cannot authenticate with Authorization: {sent} (decoded: {decoded or credential})"
 
 
 def _encode_continue(rv: int, last_key: str) -> str:
@@ -1082,6 +1194,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    def _trickle(self, payload: bytes, interval: float) -> None:
+        """One byte every ``interval`` seconds; ends (closing the connection) on stop."""
+        for index in range(len(payload)):
+            self.wfile.write(payload[index : index + 1])
+            self.wfile.flush()
+            if self.server.fake._stopping.wait(interval):
+                self.close_connection = True
+                return
+
     protocol_version = "HTTP/1.1"  # keep-alive, like kube-apiserver; every reply has a length
     timeout = 60  # an idle keep-alive connection is dropped after a minute: nothing unbounded
     server: _Server
@@ -1160,6 +1281,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
             response = _Response(500, err.status())
         record.status = response.status
+        with fake._lock:
+            slow = [
+                f for f in fake._faults if f.trickle and f._consider(record.method, record.path)
+            ]
+        if slow:
+            response.trickle = slow[0].trickle
         if fake._stopping.is_set():
             self.close_connection = True
         self._send(response)
@@ -1192,7 +1319,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = json.dumps(response.body, separators=(",", ":")).encode()
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command != "HEAD" and response.trickle:
+                self._trickle(payload, response.trickle)
+            elif self.command != "HEAD":
                 self.wfile.write(payload)
             self.wfile.flush()
         except OSError:
@@ -1251,8 +1380,10 @@ class FakeKube:
     * No authorization (403 only on demand via :meth:`fail`), no anonymous user: a request
       without a token is 401 rather than 403 for ``system:anonymous``.
     * No server-side apply (``application/apply-patch+yaml`` is 415), no ``managedFields``, no
-      subresources (``/status``, ``/scale``), no admission webhooks, no schema validation of
-      custom resources (``fieldValidation=Strict`` is accepted and ignored).
+      subresources (``/status``, ``/scale``), no admission webhooks. Custom resources are
+      checked against their :attr:`ResourceType.schema` for unknown fields only (no types,
+      no enums): refused under ``fieldValidation=Strict`` on create and update, else pruned
+      (with a ``Warning`` header under ``Warn``); patches are not checked.
     * Strategic merge patch knows only the merge keys of the built-in fields served here
       (service ports, ownerReferences, finalizers); custom resources accept it (see above).
     * Deleting a namespace removes it and everything in it at once (no Terminating phase);
@@ -1596,6 +1727,65 @@ class FakeKube:
             self._faults.append(fault)
         return fault
 
+    def respond(
+        self,
+        method: str,
+        path_regex: str,
+        body: bytes | str,
+        status: int = 200,
+        *,
+        content_type: str = "application/json",
+        times: int | None = None,
+        nth: int | None = None,
+    ) -> Fault:
+        """Answer matching requests (after authentication) with ``body`` as it is: truncated
+        JSON, wrong types, bytes that are not UTF-8, nothing at all -- what a broken proxy or
+        a buggy aggregated API server sends."""
+        raw = body.encode() if isinstance(body, str) else body
+        fault = Fault(
+            method.upper(),
+            re.compile(path_regex),
+            status=status,
+            times=times,
+            nth=nth,
+            body=raw,
+            content_type=content_type,
+        )
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def trickle(
+        self,
+        method: str,
+        path_regex: str,
+        interval: float = 1.0,
+        times: int | None = None,
+        *,
+        nth: int | None = None,
+    ) -> Fault:
+        """Send the body of matching answers one byte every ``interval`` seconds (headers at
+        once, with the full Content-Length): a client's per-read timeout never fires."""
+        fault = Fault(
+            method.upper(), re.compile(path_regex), trickle=interval, times=times, nth=nth
+        )
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def echo_credentials(
+        self, method: str, path_regex: str, status: int = 400, times: int | None = None
+    ) -> Fault:
+        """Answer matching requests, before authentication, with a Status whose message quotes
+        the ``Authorization`` header, and for basic auth the decoded ``user:password``: a test
+        that a client never prints what a server echoes."""
+        fault = Fault(
+            method.upper(), re.compile(path_regex), status=status, times=times, echo=True
+        )
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -1611,8 +1801,23 @@ class FakeKube:
             if self._stopping.wait(fault.delay):
                 raise ApiError(503, "ServiceUnavailable", "fakekube is shutting down")
 
+        with self._lock:
+            echoes = [f for f in self._faults if f.echo and f._consider(record.method, record.path)]
+        if echoes:
+            raise ApiError(echoes[0].status or 400, "BadRequest", _echo(authorization))
+
         if self.token is not None and authorization != f"Bearer {self.token}":
             raise ApiError(401, "Unauthorized", "Unauthorized")
+
+        with self._lock:
+            canned = [
+                f
+                for f in self._faults
+                if f.body is not None and f._consider(record.method, record.path)
+            ]
+        if canned:
+            assert canned[0].body is not None
+            return _Response(canned[0].status or 200, canned[0].body, canned[0].content_type)
 
         route_error: ApiError | None = None
         info: _RequestInfo | None = None
@@ -1626,7 +1831,10 @@ class FakeKube:
             fired = [
                 f
                 for f in self._faults
-                if f.status is not None and f._consider(record.method, record.path)
+                if f.status is not None
+                and f.body is None
+                and not f.echo
+                and f._consider(record.method, record.path)
             ]
         if fired:
             raise self._injected_error(fired[0], record, info, verb)
@@ -1673,6 +1881,8 @@ class FakeKube:
                     f'Operation cannot be fulfilled on {subject} "{name}": the object has been '
                     f"modified; please apply your changes to the latest version and try again"
                 )
+        elif status == 410 and record.query.get("continue"):
+            reason, message = "Expired", _CONTINUE_EXPIRED
         elif status == 410:
             reason, message = "Expired", "too old resource version"
         elif status == 429:
@@ -1894,14 +2104,18 @@ class FakeKube:
             )
         if verb == "create":
             body = self._json_body(record, raw)
+            warnings = self._field_validation(rt, body, record)
             if rt.namespaced and namespace:
                 self._require_namespace(namespace)
-            return _Response(201, self._create(rt, namespace, body, dry_run))
+            return _Response(201, self._create(rt, namespace, body, dry_run), headers=warnings)
         assert info.name is not None or verb == "deletecollection"
         if verb == "update":
             body = self._json_body(record, raw)
+            warnings = self._field_validation(rt, body, record)
             assert info.name is not None
-            return _Response(200, self._update(rt, namespace, info.name, body, dry_run))
+            return _Response(
+                200, self._update(rt, namespace, info.name, body, dry_run), headers=warnings
+            )
         if verb == "patch":
             assert info.name is not None
             content_type = (record.headers.get("Content-Type") or "").split(";")[0].strip()
@@ -1936,6 +2150,31 @@ class FakeKube:
                 f'Unsupported value: []string{{{quoted}}}: supported values: "All"',
             )
         return bool(values)
+
+    @staticmethod
+    def _field_validation(rt: ResourceType, body: JSON, record: RecordedRequest) -> JSON:
+        """``fieldValidation`` on a create or update: under ``Strict`` a field the schema does
+        not declare is 400 BadRequest (the message kube-apiserver's CRD handler gives); under
+        ``Warn`` (the default since 1.23) and ``Ignore`` it is pruned, with a ``Warning``
+        header for Warn. Returns the response headers."""
+        mode = record.query.get("fieldValidation") or "Warn"
+        if mode not in ("Ignore", "Warn", "Strict"):
+            raise _bad_request(
+                f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"'
+            )
+        unknown = unknown_fields(rt.schema, body)
+        if not unknown:
+            return {}
+        said = ", ".join(f'unknown field "{path}"' for path in unknown)
+        if mode == "Strict":
+            raise _bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                f"strict decoding error: {said}"
+            )
+        prune(body, unknown)
+        if mode == "Ignore":
+            return {}
+        return {"Warning": ", ".join(f'299 - "unknown field \\"{p}\\""' for p in unknown)}
 
     @staticmethod
     def _json_body(record: RecordedRequest, raw: bytes) -> JSON:
