@@ -29,7 +29,10 @@ class Resource:
     ``legacy`` lists the legacy resources it replaces, most important first
     (for routes, the highest-precedence RouteRule); placement in files
     follows that order. ``comments`` maps a path such as ``spec.http[0]`` to
-    the comment an emitter writes above that item.
+    the comment an emitter writes above that item. ``beside`` lists legacy
+    resources that need it without being replaced by it (the RouteRules that
+    send to a subset of another host): a resource that replaces nothing is
+    placed next to what they became.
     """
 
     kind: str
@@ -42,6 +45,7 @@ class Resource:
     host: str | None = None  # the FQDN a routes or policy resource is for
     role: Role | None = None
     api_version: str = f"{kinds.NETWORKING_GROUP}/v1alpha3"
+    beside: list[LegacyResource] = field(default_factory=list)
 
     def document(self) -> Json:
         metadata = {"name": self.name, "namespace": self.namespace}

@@ -67,16 +67,21 @@ def plan(files: list[SourceFile], resources: list[Resource],
     slots: dict[DocRef, _Slot] = defaultdict(_Slot)
     anchors: dict[int, DocRef] = {}
     beside: dict[str | None, DocRef] = {}  # host -> where its VirtualService went
-    for res in resources:
-        anchor = _anchor(res, beside, order)
+    homes: dict[DocRef, DocRef] = {}  # a legacy document -> where what replaced it went
+    orphans = [r for r in resources if _orphan(r)]
+    for res in [r for r in resources if not _orphan(r)] + orphans:
+        anchor = _beside(res, homes) if _orphan(res) else _anchor(res, beside, order)
+        if anchor is None:
+            continue
         anchors[id(res)] = anchor
         if res.role is Role.ROUTES:
             beside[res.host] = anchor
+        homes.update((item.doc, anchor) for item in res.legacy if item.doc is not None)
         slots[anchor].resources.append(res)
     placed_at = {a for a in slots}
     accounted: set[DocRef] = set(placed_at)
     for res in resources:
-        for item in res.legacy:
+        for item in res.legacy if id(res) in anchors else ():
             if item.doc is not None and item.doc not in placed_at:
                 slots[item.doc].notes.append(_moved(item, res, anchors[id(res)]))
                 accounted.add(item.doc)
@@ -93,6 +98,23 @@ def plan(files: list[SourceFile], resources: list[Resource],
     for ref, slot in slots.items():
         by_file[ref.file][ref.chunk] = slot
     return [_plan_file(f, by_file.get(f.display, {}), counts[f.display]) for f in files]
+
+
+def _orphan(res: Resource) -> bool:
+    """A resource that replaces no document: a policy made only for subsets other hosts'
+    routes send to (the legacy config had no DestinationPolicy for them)."""
+    if res.merged_into is not None and res.merged_into.doc is not None:
+        return False
+    return not any(item.doc is not None for item in res.legacy)
+
+
+def _beside(res: Resource, homes: dict[DocRef, DocRef]) -> DocRef | None:
+    """Where an orphan goes: next to what the first rule needing it became, else in that
+    rule's document; None when nothing in the tree needs it (it is not written)."""
+    for item in res.beside:
+        if item.doc is not None and item.doc in homes:
+            return homes[item.doc]
+    return next((item.doc for item in res.beside if item.doc is not None), None)
 
 
 def _anchor(res: Resource, beside: dict[str | None, DocRef], order: dict[str, int]) -> DocRef:

@@ -84,7 +84,11 @@ def _want_subsets(plan: model.Plan, route: model.Route, namespace: str) -> None:
     a host only sent to belongs in its own namespace, else in ``namespace``."""
     targets = [*route.destinations, *([route.mirror] if route.mirror else [])]
     for dest in targets:
-        _want(_host_plan(plan, dest.host, namespace), dest.labels)
+        hosts = _host_plan(plan, dest.host, namespace)
+        _want(hosts, dest.labels)
+        if dest.labels and route.rule is not None and all(
+                r is not route.rule for r in hosts.wanted_by):
+            hosts.wanted_by.append(route.rule)
 
 
 def _want(hosts: model.HostPlan, labels: LabelSet) -> None:

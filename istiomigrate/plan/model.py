@@ -186,7 +186,9 @@ class HostPlan:
 
     ``namespace`` is where resources for the host belong: the destination's
     namespace, else that of its first rule or policy. ``subsets`` are every
-    label set that routes, mirrors and policies name.
+    label set that routes, mirrors and policies name; ``wanted_by`` the rules
+    (of any host) whose routes or mirrors name one of them, so that a policy
+    made only for those subsets can be placed beside the routes that need it.
     """
 
     host: Host
@@ -197,6 +199,7 @@ class HostPlan:
     policy_sources: list[LegacyResource] = field(default_factory=list)
     policies: dict[LabelSet, Policy] = field(default_factory=dict)
     subsets: set[LabelSet] = field(default_factory=set)
+    wanted_by: list[LegacyResource] = field(default_factory=list)
     tls: TlsOrigination | None = None
     has_http_rules: bool = False
     has_tcp_rules: bool = False

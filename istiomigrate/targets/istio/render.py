@@ -113,8 +113,10 @@ def _destination_rule(hosts: m.HostPlan, ctx: Context) -> Resource | None:
         if cause and spec != merged.data.get("spec"):
             ctx.report("IM103", f"merged into existing DestinationRule {merged.namespace}/"
                        f"{merged.name} ({merged.ref.location()})", cause[0].ref)
-    return ctx.resource(Role.POLICY, "DestinationRule", namespace, name, spec, legacy, None,
-                        merged, host.fqdn)
+    resource = ctx.resource(Role.POLICY, "DestinationRule", namespace, name, spec, legacy,
+                            None, merged, host.fqdn)
+    resource.beside = list(hosts.wanted_by)
+    return resource
 
 
 def _subset(name: str, labels: dict[str, str], policies: dict[LabelSet, m.Policy],
