@@ -15,6 +15,7 @@ import re
 import resource
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,28 @@ def test_any_spelling_is_found_and_converted(text: str) -> None:
     assert [r.kind for r in inventory.legacy] == ["RouteRule"]
     docs = yaml_stream(run(inventory, Options()).conversion.resources)
     assert "VirtualService" in [d["kind"] for d in yaml.safe_load_all(docs) if d]
+
+
+def _json_escaped(word: str, bits: list[bool]) -> str:
+    return "".join(f"\\u{ord(c):04x}" if bit else c
+                   for c, bit in zip(word, bits + [False] * len(word), strict=False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.booleans(), max_size=4), st.lists(st.booleans(), max_size=9),
+       st.booleans())
+def test_any_json_spelling_is_found_and_converted(key: list[bool], value: list[bool],
+                                                  compact: bool) -> None:
+    doc = {"apiVersion": API, "kind": "RouteRule", "metadata": {"name": "r"},
+           "spec": {"destination": {"name": "reviews"}}}
+    text = json.dumps(doc, indent=None if compact else 2,
+                      separators=(",", ":") if compact else None)
+    text = text.replace('"kind"', f'"{_json_escaped("kind", key)}"').replace(
+        '"RouteRule"', f'"{_json_escaped("RouteRule", value)}"')
+    assert json.loads(text) == doc
+    found = check_text("in.json", text, CheckOptions()).legacy
+    assert [(e.kind, e.name) for e in found] == [("RouteRule", "r")]
+    assert [r.kind for r in _inventory(text, "in.json").legacy] == ["RouteRule"]
 
 
 # --------------------------------------------------------------------------- 2. injection
@@ -399,3 +422,19 @@ def test_ordinary_anchors_still_load() -> None:
             "  - route: *r\n")
     inventory = _inventory(RULE_TEXT + "---\n" + text)
     assert [e.kind for e in inventory.existing] == ["VirtualService"]
+
+
+def test_progress_bar_shows_a_hostile_file_name_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from istiomigrate import progress
+
+    class Terminal(StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    stream = Terminal()
+    with progress.Progress("reading", total=1, stream=stream) as bar:
+        bar.advance("[red]x\x1b]0;title\x07.yaml")
+    drawn = stream.getvalue()
+    assert "\x1b]0;" not in drawn and "\x07" not in drawn
+    assert "[red]x\\x1b]0;title\\x07.yaml" in drawn  # as written: markup not applied
