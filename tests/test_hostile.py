@@ -30,6 +30,7 @@ from istiomigrate.cli.app import app
 from istiomigrate.emit import comment, yaml_stream
 from istiomigrate.errors import InputError
 from istiomigrate.escape import shown
+from istiomigrate.kinds import KINDS_OF_INTEREST
 from istiomigrate.options import Options
 from istiomigrate.pipeline import run
 from istiomigrate.read.documents import Chunk, may_hide_names
@@ -132,6 +133,21 @@ def test_plain_documents_stay_cheap() -> None:
     assert not may_hide_names(deployment)
     assert Chunk(0, 1, deployment).kinds() == set()
     assert check_text("d.yaml", deployment, CheckOptions()).legacy == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(KINDS_OF_INTEREST),
+       st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+       st.sampled_from([None, '"', "'", "|", ">"]), st.booleans(), st.booleans())
+def test_kinds_is_a_superset_of_what_yaml_reads(kind: str, extra: dict, style: str | None,
+                                                canonical: bool, ascii_only: bool) -> None:
+    """Whatever way PyYAML's emitter writes a document (quoted, escaped, tagged, block
+    scalars), the text filter keeps its kind."""
+    text = yaml.dump({**extra, "kind": kind}, default_style=style, canonical=canonical,
+                     allow_unicode=not ascii_only)
+    read = yaml.safe_load(text)["kind"]
+    assert read == kind
+    assert kind in Chunk(0, 1, text).kinds()
 
 
 # Pieces of a spelling: each reads as the text it stands for.
