@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from istiomigrate.escape import shown
 from istiomigrate.model import Resource
 
 # Strings that YAML 1.1 or 1.2 would read as something else, or that need care.
@@ -51,6 +52,16 @@ def scalar(value: object) -> str:
     return _UNPRINTABLE.sub(_escape, json.dumps(text, ensure_ascii=False))
 
 
+def comment(text: str, pad: str = "") -> str:
+    """A YAML comment line: the one place comments are written, so none can hold a line break.
+
+    Comments name legacy resources and files, both from input; a name with a line feed,
+    a carriage return, NEL or U+2028 would otherwise end the comment and start a line of
+    YAML (a route to another host). ``shown`` escapes every such character.
+    """
+    return f"{pad}# {shown(text)}"
+
+
 def _escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group(0)):04x}"
 
@@ -76,7 +87,7 @@ def _lines(value: object, indent: int, path: str, comments: dict[str, str]) -> I
         for i, item in enumerate(value):
             child = f"{path}[{i}]"
             if child in comments:
-                yield f"{pad}# {comments[child]}"
+                yield comment(comments[child], pad)
             if _is_block(item):
                 inner = list(_lines(item, indent + 2, child, comments))
                 first = inner[0][indent + 2 :]
@@ -98,9 +109,9 @@ def _inline(value: object) -> str:
     return scalar(value)
 
 
-def to_yaml(resource: Resource, comment: str | None = None) -> str:
+def to_yaml(resource: Resource, note: str | None = None) -> str:
     """One resource as a YAML document body (no ``---``), ending with a newline."""
-    head = [f"# {comment}"] if comment else []
+    head = [comment(note)] if note else []
     return "\n".join([*head, *_lines(resource.document(), 0, "", resource.comments)]) + "\n"
 
 

@@ -1,6 +1,12 @@
-"""Errors for bad input: one clear line naming file, document, line and field."""
+"""Errors for bad input: one clear line naming file, document, line and field.
+
+The line is escaped (``escape.shown``): a file name or a value from input with a line
+break or a terminal escape sequence cannot forge a second line or restyle the terminal.
+"""
 
 from __future__ import annotations
+
+from istiomigrate.escape import shown
 
 
 class InputError(Exception):
@@ -31,4 +37,5 @@ class InputError(Exception):
             parts.append(f"document {self.document + 1}")
         if self.field:
             parts.append(f"field {self.field}")
-        return ": ".join(parts) + ": " + self.message
+        # Every part may come from input (a file name, a field, a name in the message).
+        return shown(": ".join(parts) + ": " + self.message)

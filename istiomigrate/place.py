@@ -27,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from istiomigrate.emit import data_to_yaml, to_yaml
+from istiomigrate.emit import comment, data_to_yaml, to_yaml
 from istiomigrate.kinds import INGRESS_KIND, LEGACY_KINDS, is_legacy_api
 from istiomigrate.model import Json, Resource, Role
 from istiomigrate.plan.resolve import precedence_key
@@ -169,7 +169,7 @@ def _rewrite(chunk: Chunk, slot: _Slot, newline: str) -> str:
     head = "".join(lines[:keep])
     if head and not head.endswith("\n"):
         head += newline
-    body = [f"# {note}\n" for note in slot.notes]
+    body = [comment(note) + "\n" for note in slot.notes]
     docs = [to_yaml(r) for r in slot.resources]
     rest = _rest_of_list(chunk.text, slot.resources)
     if rest is not None:

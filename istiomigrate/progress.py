@@ -11,6 +11,8 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
+from istiomigrate.escape import shown
+
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
@@ -39,7 +41,10 @@ class Progress:
                 return
             self._running = self._start()
         bar, task = self._running
-        bar.update(task, advance=1, description=f"{self.label} {description}")
+        # A file name is input: no control characters, and no rich markup (``[bold]``).
+        from rich.markup import escape
+
+        bar.update(task, advance=1, description=f"{self.label} {escape(shown(description))}")
 
     def _start(self) -> tuple[RichProgress, TaskID]:
         from rich.console import Console

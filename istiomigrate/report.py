@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from istiomigrate.escape import shown
 from istiomigrate.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -61,7 +63,8 @@ def finding_line(finding: Finding) -> str:
     what = finding.source.label() if finding.source and finding.source.kind != "File" else ""
     prefix = f"{where}: " if where else ""
     subject = f"{what}: " if what else ""
-    return f"{prefix}{finding.severity.value} {finding.code}: {subject}{finding.message}"
+    # One line whatever the input held: names, files and messages carry input text.
+    return shown(f"{prefix}{finding.severity.value} {finding.code}: {subject}{finding.message}")
 
 
 Reporter = Callable[[Report, TextIO | None], str]
@@ -130,7 +133,7 @@ def as_markdown(report: Report, stream: TextIO | None = None) -> str:
         lines += ["| file | legacy | written | errors | warnings | info |",
                   "|---|---:|---:|---:|---:|---:|"]
         for f in report.files:
-            lines.append(f"| `{f.file}` | {f.legacy} | {f.written} | "
+            lines.append(f"| {_md_escape(shown(f.file))} | {f.legacy} | {f.written} | "
                          f"{f.findings.get('error', 0)} | {f.findings.get('warning', 0)} | "
                          f"{f.findings.get('info', 0)} |")
         lines.append("")
@@ -142,7 +145,12 @@ def as_markdown(report: Report, stream: TextIO | None = None) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    """Every ASCII punctuation character backslash-escaped (CommonMark allows it for all), so
+    a name from input cannot open a link, an image, HTML, a code span or a table cell."""
+    return _MD_PUNCTUATION.sub(r"\\\g<0>", text)
+
+
+_MD_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 
 
 def _summary_line(report: Report) -> str:
@@ -153,6 +161,7 @@ def _summary_line(report: Report) -> str:
 def render_text(report: Report, console: Console) -> None:
     """Findings, then the per-file table and a summary line, on a rich console (stderr)."""
     from rich.table import Table
+    from rich.text import Text
 
     style = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
     for finding in sorted_findings(report.findings):
@@ -164,7 +173,7 @@ def render_text(report: Report, console: Console) -> None:
             table.add_column(column, justify="left" if column == "file" else "right",
                              overflow="fold")
         for f in report.files:
-            table.add_row(f.file, str(f.legacy), str(f.written),
+            table.add_row(Text(shown(f.file)), str(f.legacy), str(f.written),
                           *(str(f.findings.get(s, 0)) for s in ("error", "warning", "info")))
         console.print(table)
     console.print(_summary_line(report), markup=False, highlight=False)

@@ -35,7 +35,7 @@ from istiomigrate.kinds import (
     LIST_KIND,
     is_legacy_api,
 )
-from istiomigrate.read import documents
+from istiomigrate.read import documents, yamlload
 from istiomigrate.read.inputs import STDIN, STDIN_DISPLAY, iter_inputs
 
 WORKLOAD_KINDS = frozenset(
@@ -56,6 +56,8 @@ _INJECTION_NEEDLES = (SIDECAR_CONTAINER, SIDECAR_STATUS)
 _TEMPLATE = "{{"
 
 _C_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_BINARY_TAG = "tag:yaml.org,2002:binary"
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,8 @@ def check_text(display: str, text: str, options: CheckOptions) -> CheckResult:
     """Check the text of one file. Pure: no I/O, the same text gives the same result."""
     result = CheckResult(sources=[display])
     extra = _INJECTION_NEEDLES if options.injection else ()
-    if not any(n in text for n in (*_LEGACY_NEEDLES, _TEMPLATE, *extra)):
+    if not any(n in text for n in (*_LEGACY_NEEDLES, _TEMPLATE, *extra)) and (
+            not documents.may_hide_names(text)):
         return result
     parse_errors: list[tuple[int, int, str]] = []
     for chunk in documents.split_documents(text):
@@ -162,14 +165,18 @@ def check_text(display: str, text: str, options: CheckOptions) -> CheckResult:
 def _worth_parsing(chunk: documents.Chunk, options: CheckOptions) -> bool:
     """Whether a document's text can hold what we look for (a superset of the truth).
 
-    Templates are always parsed, so that one which is not YAML gets a warning.
+    Without an escape or a tag (``documents.may_hide_names``), every name YAML reads is
+    spelt in the text, so a document without a legacy kind's name (or the ingress class
+    annotation) cannot hold one, however its ``kind:`` is laid out (anchors, aliases,
+    block scalars, flow mappings, comments). Any other document is parsed. Templates are
+    always parsed, so that one which is not YAML gets a warning.
     """
     text = chunk.text
     if _TEMPLATE in text:
         return True
     if options.injection and any(n in text for n in _INJECTION_NEEDLES):
         return True
-    return any(n in text for n in _LEGACY_NEEDLES) and not chunk.kinds().isdisjoint(_FOUND_KINDS)
+    return documents.may_hide_names(text) or any(n in text for n in _LEGACY_NEEDLES)
 
 
 def _check_chunk(
@@ -226,12 +233,29 @@ def _objects(node: yaml.Node) -> Iterator[yaml.MappingNode]:
 
 
 def _entry(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
-    """The (key, value) nodes of ``key`` in a mapping node; the last one wins, as in a dict."""
+    """The (key, value) nodes of ``key`` in a mapping node, as YAML reads the mapping: the
+    last one wins, as in a dict, and merge keys (``<<: *base``) supply what is not set.
+
+    Each merged mapping is searched once (``seen``), so a merge bomb costs linear time.
+    """
+    return _lookup(node, key, set())
+
+
+def _lookup(node: yaml.Node | None, key: str, seen: set[int]) -> tuple[yaml.Node, yaml.Node] | None:
+    if not isinstance(node, yaml.MappingNode) or id(node) in seen:
+        return None
+    seen.add(id(node))
     found: tuple[yaml.Node, yaml.Node] | None = None
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                found = (k, v)
+    merged: list[yaml.Node] = []
+    for k, v in node.value:
+        if k.tag == _MERGE_TAG:
+            merged.extend(v.value if isinstance(v, yaml.SequenceNode) else [v])
+        elif isinstance(k, yaml.ScalarNode) and _scalar(k) == key:
+            found = (k, v)
+    for source in merged if found is None else ():
+        found = _lookup(source, key, seen)
+        if found is not None:
+            break
     return found
 
 
@@ -247,7 +271,7 @@ def _scalar(node: yaml.Node | None) -> str | None:
     if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
         return None
     text: str = node.value
-    return text
+    return yamlload.binary_text(text) if node.tag == _BINARY_TAG else text
 
 
 @dataclass

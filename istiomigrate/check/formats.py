@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from istiomigrate.check.find import CheckResult, CheckWarning, LegacyEntry, Location
+from istiomigrate.escape import shown
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -82,10 +83,10 @@ def _paint(text: str, style: str, colour: bool) -> str:
 def where(location: Location, source: str) -> str:
     """``FILE:LINE:COL`` as compilers print it, or the source name for cluster entries."""
     if location.file is None:
-        return source
+        return shown(source)
     parts = [location.file]
     parts += [str(n) for n in (location.line, location.column) if n is not None]
-    return ":".join(parts)
+    return shown(":".join(parts))
 
 
 # --------------------------------------------------------------------------- text
@@ -97,7 +98,8 @@ def describe(entry: LegacyEntry, colour: bool = False) -> str:
     if entry.unparsed:
         api += ", unparsed: the name may be a template; render it before converting"
     tail = f": convert with: {entry.convert}" if entry.convert else ""
-    return f"{_paint(entry.kind, _RED, colour)} {entry.namespace}/{entry.name} ({api}){tail}"
+    kind = _paint(shown(entry.kind), _RED, colour)
+    return f"{kind} {shown(entry.namespace)}/{shown(entry.name)} ({shown(api)}){shown(tail)}"
 
 
 def legacy_line(entry: LegacyEntry, colour: bool = False) -> str:
@@ -108,7 +110,7 @@ def legacy_line(entry: LegacyEntry, colour: bool = False) -> str:
 
 def warning_line(warning: CheckWarning, colour: bool = False) -> str:
     label = _paint("warning", _YELLOW, colour)
-    return f"{where(warning.location, warning.source)}: {label}: {warning.message}"
+    return f"{where(warning.location, warning.source)}: {label}: {shown(warning.message)}"
 
 
 @output_format("text")
@@ -209,9 +211,9 @@ def escape_property(text: str) -> str:
 
 def workflow_command(command: str, location: Location, title: str, message: str) -> str:
     props = [("file", location.file), ("line", location.line), ("col", location.column)]
-    fields = [f"{k}={escape_property(str(v))}" for k, v in props if v is not None]
-    fields.append(f"title={escape_property(title)}")
-    return f"::{command} {','.join(fields)}::{escape_data(message)}"
+    fields = [f"{k}={escape_property(shown(v))}" for k, v in props if v is not None]
+    fields.append(f"title={escape_property(shown(title))}")
+    return f"::{command} {','.join(fields)}::{escape_data(shown(message))}"
 
 
 @output_format("github")

@@ -34,6 +34,7 @@ from istiomigrate.cli.options import (
     choice,
     gateway_selector,
 )
+from istiomigrate.escape import shown
 from istiomigrate.report import REPORTERS
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ def _output_outside_inputs(paths: list[str], output_dir: Path) -> tuple[Path, ..
     inside = [p for p in paths if p != "-" and Path(p).is_dir()
               and out.is_relative_to(Path(p).resolve())]
     if inside:
-        print(f"istiomigrate: note: {output_dir} is inside the input {inside[0]}; "
+        print(f"istiomigrate: note: {shown(output_dir)} is inside the input {shown(inside[0])}; "
               "not read as input", file=sys.stderr)
     return (out,)
 

@@ -18,6 +18,7 @@ from typing import NoReturn, ParamSpec
 import typer
 
 from istiomigrate.errors import InputError
+from istiomigrate.escape import shown
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -54,7 +55,7 @@ def exit_code(run: Callable[P, int], *args: P.args, **kwargs: P.kwargs) -> int:
     except Exception as exc:
         if not _for_the_user(exc):
             raise
-        print(f"istiomigrate: error: {exc}", file=sys.stderr)
+        print(f"istiomigrate: error: {shown(exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -31,6 +31,7 @@ from istiomigrate.cli.options import (
     gateway_selector,
 )
 from istiomigrate.errors import InputError
+from istiomigrate.escape import shown
 from istiomigrate.kinds import NETWORKING_KINDS as CONVERTED_KINDS
 
 if TYPE_CHECKING:
@@ -119,7 +120,8 @@ def _print(result: Comparison, output_format: VerifyFormat) -> None:
         sys.stdout.write("\n")
     else:
         for diff in result.differences:
-            sys.stdout.write(diff.describe() + "\n\n")
+            # Hosts, paths and headers in a difference come from input: one shown line each.
+            sys.stdout.write("\n".join(map(shown, diff.describe().split("\n"))) + "\n\n")
         print(f"{result.requests} requests compared, {len(result.differences)} routed "
               f"differently ({explained} explained by findings)", file=sys.stderr)
     sys.stdout.flush()
@@ -138,14 +140,18 @@ def _findings(inventory: Inventory, options: Options) -> list[Finding]:
 
 def read_converted(paths: list[str]) -> list[Json]:
     """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped."""
+    from istiomigrate.read import yamlload
     from istiomigrate.read.inputs import iter_inputs
 
     docs: list[Json] = []
     for source in iter_inputs(paths):
         try:
-            loaded = list(yaml.safe_load_all(source.text))
+            loaded = list(yamlload.load_all(source.text))  # bounded: no alias bomb
         except yaml.YAMLError as exc:
-            raise InputError(f"YAML does not parse: {exc}", file=source.display) from None
+            line = yamlload.error_line(exc)
+            raise InputError(f"YAML does not parse: {yamlload.error_text(exc)}",
+                             file=source.display, line=None if line is None else line + 1
+                             ) from None
         for data in loaded:
             docs.extend(_networking(data, source.display))
     return docs

@@ -19,12 +19,32 @@ from istiomigrate.kinds import KINDS_OF_INTEREST
 # "---" followed by a space or the end of the line always starts a document.
 _SEPARATOR = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
 
+# A ``kind:`` line as written by hand or by kubectl; only locates kinds in templates.
 _KIND = re.compile(
     r"""["']?kind["']?\s*:\s*["']?("""
     + "|".join(KINDS_OF_INTEREST)
-    + r""")["']?\s*(?:[,}\r\n#]|$)""",
+    + r""")["']?\s*(?:[,}\]\r\n\x85\u2028\u2029#]|$)""",
     re.M,
 )
+# A tag starts a node: at the start of the text, or after white space or a flow indicator
+# or ``:``/``?`` (``{"kind":!!binary …}``). ``#!/bin/sh`` or ``Hello!`` are not tags.
+_TAG = re.compile("(?:^|[\\s\\[\\]{},:?\ufeff])!")
+
+
+def may_hide_names(text: str) -> bool:
+    r"""Whether YAML may read in ``text`` a name that is not spelt in it.
+
+    In YAML a scalar is the text between its delimiters, except that line folding adds
+    white space, ``''`` in single quotes reads ``'``, a backslash escape in double quotes
+    reads any character (``"Route\x52ule"``, JSON's ``\u0052``), and a tag may change
+    what is read (``!!binary`` base64; ``%TAG`` can spell it). Anchors, aliases, merge
+    keys, block scalars, comments and flow style only move spelt text around. So a name
+    without white space or quote (every kind and key we look for) can be read from a text
+    that does not contain it only if the text has both a backslash and a double quote, or
+    a tag. The test is a superset: a text for which it is False is safe to judge by its
+    substrings alone.
+    """
+    return ("\\" in text and '"' in text) or _TAG.search(text) is not None
 
 
 @dataclass
@@ -50,8 +70,17 @@ class Chunk:
         return self.line
 
     def kinds(self) -> set[str]:
-        """Kinds this document may hold, judged from text (a superset of the truth)."""
-        return {m.group(1) for m in _KIND.finditer(self.text)}
+        """Kinds this document may hold, judged from text (a superset of the truth).
+
+        A kind is possible if its name is in the text, however its ``kind:`` is written
+        (``may_hide_names`` says why that is enough); every kind is, when the text has an
+        escape or a tag. Most documents name none of these kinds, and cost a few
+        substring searches.
+        """
+        text = self.text
+        if may_hide_names(text):
+            return set(KINDS_OF_INTEREST)
+        return {kind for kind in KINDS_OF_INTEREST if kind in text}
 
     def is_blank(self) -> bool:
         """True for a chunk with no content but comments, separators and white space."""

@@ -150,10 +150,13 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
         if not kinds:
             continue
         where = DocRef(source.display, chunk.index)
+        objects = list(_objects(data, chunk))
         # v1alpha3 resources are merged into and written back: they need YAML's own types.
-        typed = [obj for obj, _ in _objects(yamlload.load(chunk.text), chunk)] if (
-            kinds & _MERGED_INTO_KINDS) else None
-        for i, (obj, line) in enumerate(_objects(data, chunk)):
+        # Decided on what was read, not on the text (which may only escape or tag names).
+        typed = [obj for obj, _ in _objects(yamlload.load(chunk.text), chunk)] if any(
+            isinstance(obj.get("kind"), str) and obj["kind"] in _MERGED_INTO_KINDS
+            for obj, _ in objects) else None
+        for i, (obj, line) in enumerate(objects):
             _classify(obj, source.display, line, where, inventory, default_namespace, chunk,
                       typed[i] if typed else obj)
 
