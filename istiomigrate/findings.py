@@ -70,6 +70,7 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM107", I, "resource placed in the destination's namespace"),
     Code("IM108", I, "Ingress without an ingress class left alone (Istio's default ignored it)"),
     Code("IM109", I, "Ingress default backend converted to the last route for any host"),
+    Code("IM110", I, "retry policy without attempts never applied by Pilot; not written"),
     # 2xx: warnings, the output routes as before but something changed or is suspicious.
     Code("IM201", W, "label value was not a string"),
     Code("IM202", W, "equal precedence with overlapping matches"),
@@ -96,7 +97,7 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM304", E, "L4 fault cannot be expressed"),
     Code("IM305", E, "source-selected DestinationPolicy cannot be expressed; not applied"),
     Code("IM306", E, "custom load balancer or circuit breaker cannot be expressed"),
-    Code("IM307", E, "output failed schema validation (a bug in istiomigrate)"),
+    Code("IM307", E, "output failed the schema or Istio's validation (a bug in istiomigrate)"),
     Code("IM308", E, "Ingress servicePort name not resolved; destination written without port"),
     Code("IM309", E, "RouteRules of an Ingress backend no longer apply to its ingress traffic"),
     Code("IM310", E, "verify: requests routed differently, and no finding explains it"),
