@@ -54,7 +54,7 @@ def run(inventory: Inventory, options: Options) -> Result:
     are simulated and every difference that no finding explains becomes an error.
     """
     conversion = convert(inventory, options)
-    conversion.findings.extend(validate(conversion, options.target))
+    conversion.findings.extend(validate(conversion, options.target, options.cluster_domain))
     if options.verify:
         conversion.findings.extend(self_check(inventory, conversion, options))
     return Result(inventory, conversion)
@@ -90,23 +90,33 @@ def self_check(inventory: Inventory, conversion: Conversion, options: Options) -
     return out
 
 
-def validate(conversion: Conversion, target: str) -> list[Finding]:
-    """A converted document that fails the schema is a bug in istiomigrate: say so loudly.
+def validate(conversion: Conversion, target: str,
+             cluster_domain: str = "cluster.local") -> list[Finding]:
+    """A converted document its Istio would refuse is a bug in istiomigrate: say so loudly.
 
-    A target without a schema (``Target.schema_dir`` None) is not validated here.
+    Two checks, both IM307: the target's JSON Schema (skipped for a target without one,
+    ``Target.schema_dir`` None) and, if the target has ``check_output``, the rules of
+    its Istio's own validation that a schema cannot express.
     """
-    if targets.for_version(target).schema_dir(target) is None:
-        return []
-    from istiomigrate.schemas import validate_output
+    problems: list[tuple[int, str]] = []
+    if targets.for_version(target).schema_dir(target) is not None:
+        from istiomigrate.schemas import validate_output
 
+        problems = [(i, f"fails the Istio {target} schema: {error}")
+                    for i, res in enumerate(conversion.resources)
+                    for error in validate_output(res.document(), target)]
+    check = getattr(targets.for_version(target), "check_output", None)
+    if check is not None:
+        docs = [res.document() for res in conversion.resources]
+        problems += [(i, f"would be refused by Istio {target}'s validation: {error}")
+                     for i, error in check(docs, target, cluster_domain)]
     findings = []
-    for res in conversion.resources:
-        for error in validate_output(res.document(), target):
-            source = res.legacy[0].ref if res.legacy else SourceRef(
-                res.kind, res.namespace, res.name)
-            findings.append(Finding(
-                "IM307", f"{res.kind} {res.namespace}/{res.name} fails the Istio {target} "
-                f"schema: {error}. Please report this bug.", source))
+    for index, problem in problems:
+        res = conversion.resources[index]
+        source = res.legacy[0].ref if res.legacy else SourceRef(res.kind, res.namespace, res.name)
+        findings.append(Finding(
+            "IM307", f"{res.kind} {res.namespace}/{res.name} {problem}. Please report this bug.",
+            source))
     return findings
 
 

@@ -63,6 +63,17 @@ def run(kubeconfig: Path | None, *args: str) -> Any:
     return result
 
 
+def run_10(kubeconfig: Path | None, *args: str) -> Any:
+    """``run`` for ``--target 1.0`` (the ingress tests were written for 1.0's placement)."""
+    return run(kubeconfig, "--target", "1.0", *args)
+
+
+def report_json(stderr: str) -> Any:
+    """The JSON report on stderr, without the ``istiomigrate: note/warning`` lines beside it."""
+    return json.loads("\n".join(line for line in stderr.splitlines()
+                                 if not line.startswith("istiomigrate: ")))
+
+
 def plan_actions(stdout: str) -> dict[str, str]:
     """``{"Kind ns/name": action}`` from the plan's resource lines."""
     actions = {}
@@ -466,14 +477,14 @@ def ingresses_left(kube: FakeKube, resource: str = "ingresses") -> set[tuple[str
 def test_ingresses_dry_run_plans_gateway_and_virtual_services(fake_kube_factory: Any,
                                                                tmp_path: Path) -> None:
     kube, kubeconfig = ingress_cluster(fake_kube_factory, tmp_path / "kc")
-    every = run(kubeconfig, "-A", "--report-format", "json")
+    every = run_10(kubeconfig, "-A", "--report-format", "json")
     assert every.exit_code == 0, every.stderr
     assert plan_actions(every.stdout) == INGRESS_PLAN
     assert re.search(r"^  Ingress shop/store +->  replaced by Gateway istio-system/k8s-ingress, "
                      r"VirtualService shop/store-example-com-ingress$", every.stdout, re.M)
     assert "web/blog" not in every.stdout and "web/docs" not in every.stdout
     assert "2 legacy resources replaced" in every.stdout
-    findings = json.loads(every.stderr)["findings"]
+    findings = report_json(every.stderr)["findings"]
     assert [(f["code"], f["source"]["name"]) for f in findings] == [("IM108", "docs")]
     assert kube.write_requests() == []
     lists = [r for r in kube.requests if r.path.endswith("/ingresses")]
@@ -481,7 +492,7 @@ def test_ingresses_dry_run_plans_gateway_and_virtual_services(fake_kube_factory:
     assert lists[0].query.get("limit") == "500"
 
     # -n: the Ingresses of that namespace; the Gateway in the ingress gateway's namespace.
-    shop = run(kubeconfig, "-n", "shop")
+    shop = run_10(kubeconfig, "-n", "shop")
     assert plan_actions(shop.stdout) == {
         "Gateway istio-system/k8s-ingress": "create",
         "VirtualService shop/store-example-com-ingress": "create"}
@@ -493,7 +504,7 @@ def test_ingresses_dry_run_plans_gateway_and_virtual_services(fake_kube_factory:
               "spec": {"rules": [{"host": "store.example.com", "http": {"paths": [
                   {"path": "/admin", "backend": {"serviceName": "site",
                                                  "servicePort": 80}}]}}]}})
-    shared = run(kubeconfig, "-n", "shop")
+    shared = run_10(kubeconfig, "-n", "shop")
     assert plan_actions(shared.stdout) == plan_actions(shop.stdout)
     assert "note: Ingress web/store-admin (namespace not selected) also routes host " \
            "store.example.com" in shared.stderr and "-A" in shared.stderr
@@ -502,7 +513,7 @@ def test_ingresses_dry_run_plans_gateway_and_virtual_services(fake_kube_factory:
               "metadata": {"name": "store-example-com-ingress", "namespace": "shop"},
               "spec": {"hosts": ["shop.example.com"], "gateways": ["k8s-ingress"],
                        "http": [{"route": [{"destination": {"host": "store"}}]}]}})
-    foreign = run(kubeconfig, "-n", "shop")
+    foreign = run_10(kubeconfig, "-n", "shop")
     assert plan_actions(foreign.stdout)["VirtualService shop/store-example-com-ingress"] \
         == "conflict"
     assert "already exists for shop.example.com, not for store.example.com on gateways " \
@@ -514,7 +525,7 @@ def test_ingresses_dry_run_plans_gateway_and_virtual_services(fake_kube_factory:
 def test_ingresses_read_from_a_cluster_convert_as_from_files(fake_kube_factory: Any,
                                                              tmp_path: Path) -> None:
     _, kubeconfig = ingress_cluster(fake_kube_factory, tmp_path / "kc")
-    cluster = run(kubeconfig, "-A", "-o", "yaml", "--report-format", "json")
+    cluster = run_10(kubeconfig, "-A", "-o", "yaml", "--report-format", "json")
     files = CliRunner().invoke(app, ["convert", str(INGRESS), "--report-format", "json"])
     assert cluster.exit_code == files.exit_code == 0, (cluster.stderr, files.stderr)
     docs = list(yaml.safe_load_all(cluster.stdout))
@@ -525,7 +536,7 @@ def test_ingresses_read_from_a_cluster_convert_as_from_files(fake_kube_factory: 
     assert [r["route"][0]["destination"]["port"]["number"] for r in store] == [8000, 9000, 8000]
 
     def codes(result: Any) -> list[tuple[str, str]]:
-        return [(f["code"], f["message"]) for f in json.loads(result.stderr)["findings"]]
+        return [(f["code"], f["message"]) for f in report_json(result.stderr)["findings"]]
 
     assert codes(cluster) == codes(files)
 
@@ -534,7 +545,7 @@ def test_ingresses_apply_prune_and_run_again(fake_kube_factory: Any, tmp_path: P
     kube, kubeconfig = ingress_cluster(fake_kube_factory, tmp_path / "kc")
     before = {(o["metadata"]["namespace"], o["metadata"]["name"]): o
               for o in kube.objects("ingresses")}
-    applied = run(kubeconfig, "-A", "--apply")
+    applied = run_10(kubeconfig, "-A", "--apply")
     assert applied.exit_code == 0, applied.stderr
     assert "applied: 3 resources written." in applied.stdout
     assert kube.get("gateways", "k8s-ingress", "istio-system")["spec"]["servers"][0][
@@ -542,12 +553,12 @@ def test_ingresses_apply_prune_and_run_again(fake_kube_factory: Any, tmp_path: P
     writes = kube.write_requests()
 
     # Run again: our gateway-bound VirtualServices are recognised, not conflicts.
-    again = run(kubeconfig, "-A")
+    again = run_10(kubeconfig, "-A")
     assert plan_actions(again.stdout) == dict.fromkeys(INGRESS_PLAN, "unchanged")
     assert kube.write_requests() == writes
 
     backup_dir = tmp_path / "backup"
-    pruned = run(kubeconfig, "-A", "--apply", "--prune-legacy", "--backup-dir", str(backup_dir))
+    pruned = run_10(kubeconfig, "-A", "--apply", "--prune-legacy", "--backup-dir", str(backup_dir))
     assert pruned.exit_code == 0, pruned.stderr
     assert plan_actions(pruned.stdout) == dict.fromkeys(INGRESS_PLAN, "unchanged")
     assert "applied: 0 resources written, 2 legacy resources deleted." in pruned.stdout
@@ -561,7 +572,7 @@ def test_ingresses_apply_prune_and_run_again(fake_kube_factory: Any, tmp_path: P
     assert backup.stat().st_mtime <= deletes[0].time
     assert_rbac_allows(kube.requests)
 
-    after = run(kubeconfig, "-A")  # nothing left to convert; what was written stays
+    after = run_10(kubeconfig, "-A")  # nothing left to convert; what was written stays
     assert plan_actions(after.stdout) == {} and "none found" in after.stdout
     assert kube.get("virtualservices", "www-example-com-ingress", "web") is not None
 
@@ -583,7 +594,7 @@ def test_ingresses_of_networking_k8s_io_when_extensions_is_not_served(
         fake_kube_factory, tmp_path / "kc", api="networking.k8s.io/v1beta1",
         installed=[*DEFAULT_RESOURCES, NETWORKING_INGRESS], missing=("ingresses.extensions",))
     backup_dir = tmp_path / "backup"
-    result = run(kubeconfig, "-A", "--apply", "--prune-legacy", "--backup-dir", str(backup_dir))
+    result = run_10(kubeconfig, "-A", "--apply", "--prune-legacy", "--backup-dir", str(backup_dir))
     assert result.exit_code == 0, result.stderr
     assert plan_actions(result.stdout) == INGRESS_PLAN
     assert "IM106" not in result.stderr
@@ -603,8 +614,39 @@ def test_ingresses_of_networking_k8s_io_when_extensions_is_not_served(
     report = run(none.kubeconfig(tmp_path / "none", namespace="bookinfo"),
                  "--report-format", "json")
     assert report.exit_code == 0, report.stderr
-    (im106,) = [f for f in json.loads(report.stderr)["findings"] if f["code"] == "IM106"]
+    (im106,) = [f for f in report_json(report.stderr)["findings"] if f["code"] == "IM106"]
     assert im106["severity"] == "info"
     assert "extensions/v1beta1" in im106["message"] and \
         "networking.k8s.io/v1beta1" in im106["message"]
     assert plan_actions(report.stdout) == BOOKINFO_PLAN
+
+
+def test_cluster_mode_targets_what_the_cluster_runs(mesh) -> None:
+    """v1alpha1 still served: Pilot 0.8 or older reads the output, so 0.8 is the default."""
+    _, kubeconfig = mesh
+    default = run(kubeconfig, "-n", "bookinfo", "-o", "yaml")
+    assert default.stdout == run(kubeconfig, "-n", "bookinfo", "-o", "yaml", "--target",
+                                 "0.8").stdout
+    plan = run(kubeconfig, "-n", "bookinfo")
+    header = plan.stdout.splitlines()[:2]
+    assert header[1].startswith("target: Istio 0.8 (default with --from-cluster"), header
+    assert "warning" not in plan.stderr
+    given = run(kubeconfig, "-n", "bookinfo", "--target", "1.0")
+    assert given.stdout.splitlines()[1] == "target: Istio 1.0 (--target)"
+    assert "istiomigrate: warning: --target 1.0 with --from-cluster: a cluster serving " \
+           "v1alpha1 routing runs Pilot 0.8 or older" in given.stderr
+    same = run(kubeconfig, "-n", "bookinfo", "--target", "0.8")
+    assert same.stdout.splitlines()[1] == "target: Istio 0.8 (--target)"
+    assert "warning" not in same.stderr
+
+
+def test_file_mode_keeps_the_1_0_default(tmp_path: Path) -> None:
+    source = tmp_path / "in.yaml"
+    source.write_text("apiVersion: config.istio.io/v1alpha2\nkind: DestinationPolicy\n"
+                      "metadata: {name: r, namespace: default}\n"
+                      "spec:\n  destination: {name: r}\n  circuitBreaker:\n"
+                      "    simpleCb: {httpConsecutiveErrors: 3, sleepWindow: 1s,\n"
+                      "               httpDetectionInterval: 1s}\n")
+    result = CliRunner().invoke(app, ["convert", str(source)])
+    assert result.exit_code == 0, result.stderr
+    assert "consecutiveErrors: 3" in result.stdout and "http:" not in result.stdout

@@ -122,12 +122,3 @@ def test_render_keeps_the_plan_for_random_configurations(case) -> None:
     docs = [r.document() for r in rendered.resources]
     read_back = target.meaning(docs, options.cluster_domain)
     assert normal_form(planned) == {k: read_back[k] for k in ("hosts", "entries")}
-
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(inventories())
-def test_modern_render_keeps_the_plan_for_random_configurations(case) -> None:
-    inventory, _ = case
-    inventory.existing.clear()
-    planned = plan.build(inventory, MODERN)
-    assert _modern_plan_form(planned) == _modern_meaning(planned, MODERN)

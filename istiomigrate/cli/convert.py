@@ -30,10 +30,11 @@ from istiomigrate.cli.options import (
     EgressTLSOption,
     IngressGatewaySelector,
     InsecureSkipVerify,
-    TargetOption,
+    Target,
     choice,
     gateway_selector,
 )
+from istiomigrate.cluster import CLUSTER_TARGET
 from istiomigrate.escape import shown
 from istiomigrate.report import REPORTERS
 
@@ -64,7 +65,11 @@ def convert(
     paths: Annotated[list[str] | None, typer.Argument(
         help="Files or directories of manifests (*.yaml, *.yml, *.json; searched recursively), "
         "or - for standard input. Omitted with --from-cluster.", show_default=False)] = None,
-    target: TargetOption = DEFAULT_TARGET,
+    target: Annotated[Target | None, typer.Option(
+        help="Istio version the output is for: the API, schema and defaults it is written "
+        f"for. Default: {DEFAULT_TARGET.value}; with --from-cluster {CLUSTER_TARGET} (a "
+        "cluster serving v1alpha1 routing runs Pilot 0.8 or older).",
+        show_default=False)] = None,
     namespace: ConvertNamespace = None,
     cluster_domain: ClusterDomain = CLUSTER_DOMAIN,
     output: Annotated[OutputFormat | None, typer.Option(
@@ -146,12 +151,13 @@ def convert(
         kubeconfig=kubeconfig, context=context, namespace=namespace,
         all_namespaces=all_namespaces, request_timeout=request_timeout,
         output=output.value if output else None, output_dir=output_dir, apply=apply,
-        prune_legacy=prune_legacy, backup_dir=backup_dir, allow_lossy=allow_lossy)
+        prune_legacy=prune_legacy, backup_dir=backup_dir, allow_lossy=allow_lossy,
+        target_given=target is not None)
     problem = cluster.usage_error(from_cluster, paths, cluster_args, in_place, diff)
     if problem:
         raise CommandError(problem)
     ingress = _ingress_options(ingress_gateway_selector, ingress_gateway_namespace)
-    options = Options(target=target.value, cluster_domain=cluster_domain,
+    options = Options(target=_target(target, from_cluster), cluster_domain=cluster_domain,
                       egress_tls=egress_tls.value, verify=verify,
                       accept_target_defaults=accept_target_defaults,
                       insecure_skip_verify=insecure_skip_verify, **ingress)
@@ -204,6 +210,13 @@ def _finish_interrupted_run(paths: list[str], in_place: bool) -> None:
     if done:
         print(f"istiomigrate: note: completed an interrupted --in-place run "
               f"({len(done)} file(s) written)", file=sys.stderr)
+
+
+def _target(given: Target | None, from_cluster: bool) -> str:
+    """``--target`` as given, else per mode: what a cluster still serving v1alpha1 runs."""
+    if given is not None:
+        return str(given.value)
+    return CLUSTER_TARGET if from_cluster else str(DEFAULT_TARGET.value)
 
 
 def _required(ctx: typer.Context, name: str, value: list[str] | None) -> list[str]:

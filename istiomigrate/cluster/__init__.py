@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from istiomigrate.report import Report
 
 DEFAULT_TIMEOUT = "30s"
+CLUSTER_TARGET = "0.8"
+"""``--target`` when ``--from-cluster`` is given without one: a cluster that serves v1alpha1
+routing runs Pilot 0.8 or older (1.0 removed v1alpha1), so that is what reads the output."""
 
 
 class ClusterError(Exception):
@@ -58,6 +61,7 @@ class ClusterArgs:
     output_dir: Path | None = None
     apply: bool = False
     prune_legacy: bool = False
+    target_given: bool = False  # --target on the command line (else CLUSTER_TARGET)
     backup_dir: Path | None = None
     allow_lossy: bool = False
 
@@ -131,7 +135,12 @@ def run(args: ClusterArgs, options: Options, write_report: Callable[[Report], No
         report = pipeline.build_report(result)
         the_plan = plan.build(result.conversion.resources, snapshot.live,
                               snapshot.inventory.legacy)
-        _show(args, the_plan, snapshot, conn.context)
+        _show(args, the_plan, snapshot, conn.context, target_line(options.target, args))
+        if args.target_given and options.target != CLUSTER_TARGET:
+            print(f"istiomigrate: warning: --target {options.target} with --from-cluster: "
+                  f"a cluster serving v1alpha1 routing runs Pilot {CLUSTER_TARGET} or older, "
+                  f"which will read these Istio {options.target} resources; upgrade Pilot "
+                  f"before applying, or use --target {CLUSTER_TARGET}", file=sys.stderr)
         if not snapshot.inventory.legacy:
             snapshot.notes.append(f"no legacy resources found in {snapshot.scope}; "
                                   "nothing to convert")
@@ -155,7 +164,16 @@ def _read(conn: Connection, namespace: str, all_namespaces: bool, cluster_domain
                                  on_page=bar.advance, written=written)
 
 
-def _show(args: ClusterArgs, the_plan: Plan, snapshot: Snapshot, context: str) -> None:
+def target_line(target: str, args: ClusterArgs) -> str:
+    """What the plan is written for, and why: the user's ``--target`` or the cluster's Pilot."""
+    if args.target_given:
+        return f"target: Istio {target} (--target)"
+    return (f"target: Istio {target} (default with --from-cluster: a cluster serving "
+            "v1alpha1 routing runs Pilot 0.8 or older; --target to change)")
+
+
+def _show(args: ClusterArgs, the_plan: Plan, snapshot: Snapshot, context: str,
+          target: str) -> None:
     """stdout: the resources (-o) or the plan; --output-dir: one file per resource."""
     from istiomigrate import emit
     from istiomigrate.cluster import plan
@@ -167,7 +185,8 @@ def _show(args: ClusterArgs, the_plan: Plan, snapshot: Snapshot, context: str) -
         sys.stdout.write(emit.yaml_stream(resources))
     else:
         sys.stdout.write(plan.render(the_plan, f"context {context}: {snapshot.scope}",
-                                     applying=args.apply, prune=args.prune_legacy))
+                                     applying=args.apply, prune=args.prune_legacy,
+                                     target=target))
     sys.stdout.flush()
     if args.output_dir is not None:
         write_resources(resources, args.output_dir)

@@ -207,9 +207,14 @@ def diff(live: dict[str, Any], body: dict[str, Any], res: Resource) -> str:
 # rendering
 
 
-def render(plan: Plan, header: str, applying: bool = False, prune: bool = False) -> str:
-    """The plan as text for a person: one block per resource, then the legacy resources."""
-    out = [f"istiomigrate plan, {header}", ""]
+def render(plan: Plan, header: str, applying: bool = False, prune: bool = False,
+           target: str | None = None) -> str:
+    """The plan as text for a person: one block per resource, then the legacy resources.
+
+    ``target`` (a line saying which Istio the resources are written for) follows the header:
+    the resources' shape depends on it, so whoever reviews the plan must see it.
+    """
+    out = [f"istiomigrate plan, {header}", *([target] if target else []), ""]
     for change in plan.changes:
         out += _render_change(change)
     if not plan.changes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from istiomigrate.durations import parse_duration
 from istiomigrate.errors import InputError
 from istiomigrate.hosts import Host
 from istiomigrate.plan import model as m
@@ -167,6 +168,8 @@ def destinations(rule: LegacyResource, ctx: Context) -> tuple[m.Destination, ...
             if not (entry.destination.name or entry.destination.service):
                 raise _bad(rule, f"spec.route[{i}].destination", "empty destination")
             host = ctx.host(entry.destination, rule.namespace)
+        if len(entries) > 1 and not entry.weight:
+            continue  # int(0) weighted clusters got nothing; 0.8 would refuse them (§3.7, D1)
         out.append(m.Destination(host, label_set(entry.labels), entry.weight))
     return tuple(out)
 
@@ -182,7 +185,15 @@ def _timeout(rule: LegacyResource, ctx: Context) -> str | None:
         return None
     if simple.override_header_name:
         ctx.report("IM205", "httpReqTimeout.simpleTimeout.overrideHeaderName dropped", rule.ref)
-    return simple.timeout or None
+    given: str | None = simple.timeout
+    if not given or _under_1ms(given):
+        return None  # Pilot sent timeout_ms 0 (no timeout); 0.8/1.0 refuse ``0s`` (§3.10)
+    return given
+
+
+def _under_1ms(text: str) -> bool:
+    """``protoDurationToMS`` gives 0 below 1 ms: what Pilot made of the timeout."""
+    return parse_duration(text) < 1e-3
 
 
 def _retries(rule: LegacyResource, ctx: Context) -> m.Retries | None:
@@ -196,7 +207,14 @@ def _retries(rule: LegacyResource, ctx: Context) -> m.Retries | None:
         return None
     if simple.override_header_name:
         ctx.report("IM205", "httpReqRetries.simpleRetry.overrideHeaderName dropped", rule.ref)
-    return m.Retries(simple.attempts or 0, simple.per_try_timeout or None)
+    if not simple.attempts or simple.attempts <= 0:
+        # Pilot made a retry policy only for attempts > 0; 0.8/1.0 refuse attempts 0 (§3.11).
+        if simple.per_try_timeout:
+            ctx.report("IM110", "httpReqRetries.simpleRetry has no attempts: Pilot never retried, "
+                       "so perTryTimeout never applied; no retries written", rule.ref)
+        return None
+    per_try = simple.per_try_timeout
+    return m.Retries(simple.attempts, per_try if per_try and not _under_1ms(per_try) else None)
 
 
 def _fault(rule: LegacyResource, ctx: Context) -> m.Fault | None:

@@ -54,7 +54,14 @@ class Simulator:
 
 
 class Target(Protocol):
-    """What a target declares and does. ``version`` is always one of ``versions``."""
+    """What a target declares and does. ``version`` is always one of ``versions``.
+
+    Optionally, a target also has ``check_output(docs, version, cluster_domain)``
+    returning ``(document index, message)`` for every rule of its Istio's own
+    validation the documents break (what a JSON Schema cannot say: positive retry
+    attempts, weights summing to 100, defined subsets); the pipeline's validate step
+    reports each as IM307, like a schema failure (``pipeline.validate``).
+    """
 
     name: str
     versions: tuple[str, ...]  # the ``--target`` values it serves, oldest first

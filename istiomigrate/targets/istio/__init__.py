@@ -46,6 +46,14 @@ class IstioV1alpha3:
                       ExistingIndex(existing, options.cluster_domain))
         return Rendered(render(plan, ctx), ctx.findings)
 
+    def check_output(self, docs: list[dict[str, Any]], version: str,
+                     cluster_domain: str) -> list[tuple[int, str]]:
+        """What Pilot ``version``'s own validation refuses in ``docs`` (index, message)."""
+        from istiomigrate.targets.istio.validation import cross_problems, problems
+
+        found = [(i, p) for i, doc in enumerate(docs) for p in problems(doc, version)]
+        return found + cross_problems(docs, cluster_domain)
+
     def meaning(self, docs: list[dict[str, Any]], cluster_domain: str) -> dict[str, Any]:
         from istiomigrate.targets.istio.meaning import meaning
 

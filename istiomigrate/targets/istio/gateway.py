@@ -95,10 +95,15 @@ def _fallback(host: str, hosts: dict[str, list[_Path]]) -> str | None:
 
 def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gateway: Resource,
                      rank: dict[int, tuple[str, int]], ctx: Context) -> Resource:
-    """Placed with the first Ingress (namespace/name, then file order) that routes ``host``."""
+    """Placed with the first Ingress (namespace/name, then file order) that routes ``host``.
+
+    On 0.8 it is placed beside the Gateway instead: 0.8's validation takes only a DNS-1123
+    label in ``gateways`` (no namespace, no FQDN), resolved in the VirtualService's own
+    namespace, so a cross-namespace reference is refused (``ValidateVirtualService``).
+    """
     own = sorted({id(p.ingress): p.ingress for port in table for p in table[port].get(host, [])
                   }.values(), key=lambda i: rank[id(i)])
-    namespace = own[0].namespace
+    namespace = gateway.namespace if ctx.dialect.version == "0.8" else own[0].namespace
     per_port: dict[int, list[tuple[Json, str]]] = {}
     for port in _bound_ports(host, table):
         if host in table[port]:
