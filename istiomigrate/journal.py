@@ -149,9 +149,13 @@ def _complete(base: Path, directory: Path) -> list[Path]:
 
 
 def pending(base: Path) -> bool:
-    """Whether ``base`` holds a committed journal of an interrupted run."""
+    """Whether ``base`` holds a committed journal of this user's interrupted run (one that
+    is not, checked out or planted, does not stop a run that writes nothing in place)."""
     directory = base / JOURNAL
-    return _exists(directory) and _read(directory) is not None
+    try:
+        return _exists(directory) and _read(directory) is not None
+    except InputError:
+        return False
 
 
 def shown(path: Path) -> str:

@@ -203,6 +203,7 @@ def test_a_journal_not_written_by_this_user_is_not_obeyed(
     _journal_only(root, [journal.Change(root / n, before[n].decode(), "planted\n")
                          for n in names])
     os.chmod(root / journal.JOURNAL, 0o755)
+    assert run(str(root)).exit_code == 0  # to stdout: not a pending run of this user's
     result = run(str(root), "--in-place")
     assert result.exit_code == 2 and "not a journal this user's istiomigrate wrote" in result.stderr
     assert snapshot(root) == {**before, **_journal_files(root)}
