@@ -269,7 +269,10 @@ def test_a_failing_exec_plugin_is_an_error_without_its_stderr(mesh) -> None:
 
 def test_an_exec_plugin_token_authenticates_and_is_never_printed(mesh) -> None:
     kube, kubeconfig = mesh
-    with_user(kubeconfig, python_plugin(f"print({credential(TOKEN)!r})"))
+    with_user(kubeconfig, python_plugin(  # told, as kubectl tells it, that no one can answer
+        "import json, os, sys\ninfo = json.loads(os.environ['KUBERNETES_EXEC_INFO'])\n"
+        "assert info['spec'] == {'interactive': False}, info\n"
+        f"assert sys.stdin.read() == ''\nprint({credential(TOKEN)!r})\n"))
     assert run(kubeconfig).exit_code == 0
     kube.echo_credentials("GET", r"^/api/v1/services$")
     line = one_error(run(kubeconfig))

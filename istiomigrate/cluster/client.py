@@ -502,7 +502,12 @@ class _ExecOutcome:
 
         class Bounded(ExecProvider):
             def run(self, previous_response: Any = None) -> Any:
-                return outcome.run(self.args, self.env, self.cwd, self.api_version)
+                info: dict[str, Any] = {"interactive": False}  # stdin is closed
+                if self.cluster is not None:  # provideClusterInfo
+                    info["cluster"] = self.cluster.value
+                env = {**self.env, "KUBERNETES_EXEC_INFO": json.dumps({
+                    "apiVersion": self.api_version, "kind": "ExecCredential", "spec": info})}
+                return outcome.run(self.args, env, self.cwd, self.api_version)
 
         names = vars(kube_config)  # the loader looks its runner up there, by this name
         original = names["ExecProvider"]
