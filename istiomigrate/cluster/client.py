@@ -129,13 +129,16 @@ class Connection:
                 return
 
     def _list_call(self, kind: Kind, namespace: str | None, **query: Any) -> Callable[[], object]:
+        # The API objects are made here, before _call starts the request's clock: the first
+        # CoreV1Api imports a large module, which is no part of the server's time.
+        core = client.CoreV1Api(self.api) if kind is SERVICES else None
+        custom = client.CustomObjectsApi(self.api)
+
         def call() -> object:
-            if kind is SERVICES:
-                core = client.CoreV1Api(self.api)
+            if core is not None:
                 if namespace:
                     return core.list_namespaced_service(namespace, **query, **self._raw())
                 return core.list_service_for_all_namespaces(**query, **self._raw())
-            custom = client.CustomObjectsApi(self.api)
             if namespace:
                 return custom.list_namespaced_custom_object(
                     kind.group, kind.version, namespace, kind.plural, **query, **self._raw())
@@ -197,6 +200,11 @@ class Connection:
             raise self._refused(exc, verb, kind, namespace, name) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._unreachable(exc, verb, kind, namespace) from None
+        except ValueError as exc:  # http.client: a header it cannot send; never quote it
+            raise ClusterError(f"cannot send the request to {verb} {kind.qualified} "
+                               f"{scope(namespace)} to {self.server}: the credentials of "
+                               f"context {self.context!r} are not a valid HTTP header value "
+                               f"({type(exc).__name__})") from None
         except _Deadline:
             raise ClusterError(
                 f"no complete answer from the API server at {self.server} within "
@@ -224,7 +232,10 @@ class Connection:
                     if remaining <= 0:
                         raise _Deadline
                     _shorten_read_timeout(response, remaining)
-                chunk = response.read1(_READ_CHUNK)
+                try:
+                    chunk = response.read1(_READ_CHUNK)
+                except (urllib3.exceptions.TimeoutError, TimeoutError):
+                    raise _Deadline from None  # headers came, the rest did not in time
                 if not chunk:
                     return b"".join(chunks)
                 chunks.append(chunk)
@@ -439,6 +450,7 @@ def _load_kubeconfig(files: str, context: str | None, cfg: client.Configuration,
         raise ClusterError(f"kubeconfig {files}: cannot be loaded ({type(exc).__name__})"
                            ) from None
     plugin.raise_failure(files)
+    _trim_tokens(cfg)
     _bound_refresh(cfg, plugin, files)
     return chosen["name"], (chosen.get("context") or {}).get("namespace"), user
 
@@ -447,13 +459,27 @@ def _user_entry(files: str, chosen: dict[str, Any]) -> dict[str, Any]:
     """The ``users[].user`` of the chosen context (merged as the loader merges the files), or
     {}: read only to know which credentials to redact."""
     user_name = (chosen.get("context") or {}).get("user")
-    merged = kube_config.KubeConfigMerger(files).config
-    users = merged.value.get("users") if merged is not None else None
+    merged = _plain(kube_config.KubeConfigMerger(files).config)
+    users = _plain(merged.get("users")) if isinstance(merged, dict) else None
     for entry in users if isinstance(users, list) else []:
+        entry = _plain(entry)
         if isinstance(entry, dict) and entry.get("name") == user_name:
-            found = entry.get("user")
+            found = _plain(entry.get("user"))
             return found if isinstance(found, dict) else {}
     return {}
+
+
+def _plain(node: Any) -> Any:
+    """The loader's ConfigNode wrappers (``.value``) unwrapped."""
+    return node.value if isinstance(node, kube_config.ConfigNode) else node
+
+
+def _trim_tokens(cfg: client.Configuration) -> None:
+    """A token file ends with a newline more often than not: kubectl trims it (client-go's
+    TrimSpace), the Python client would send it and fail on the header."""
+    for key, value in list((cfg.api_key or {}).items()):
+        if isinstance(value, str):
+            cfg.api_key[key] = value.strip()
 
 
 class _ExecOutcome:
@@ -476,7 +502,12 @@ class _ExecOutcome:
 
         class Bounded(ExecProvider):
             def run(self, previous_response: Any = None) -> Any:
-                return outcome.run(self.args, self.env, self.cwd, self.api_version)
+                info: dict[str, Any] = {"interactive": False}  # stdin is closed
+                if self.cluster is not None:  # provideClusterInfo
+                    info["cluster"] = self.cluster.value
+                env = {**self.env, "KUBERNETES_EXEC_INFO": json.dumps({
+                    "apiVersion": self.api_version, "kind": "ExecCredential", "spec": info})}
+                return outcome.run(self.args, env, self.cwd, self.api_version)
 
         names = vars(kube_config)  # the loader looks its runner up there, by this name
         original = names["ExecProvider"]
@@ -534,6 +565,7 @@ def _bound_refresh(cfg: client.Configuration, plugin: _ExecOutcome, files: str) 
         with plugin.bounded():
             hook(configuration)
         plugin.raise_failure(files)
+        _trim_tokens(configuration)
 
     cfg.refresh_api_key_hook = refresh
 

@@ -1194,15 +1194,6 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def _trickle(self, payload: bytes, interval: float) -> None:
-        """One byte every ``interval`` seconds; ends (closing the connection) on stop."""
-        for index in range(len(payload)):
-            self.wfile.write(payload[index : index + 1])
-            self.wfile.flush()
-            if self.server.fake._stopping.wait(interval):
-                self.close_connection = True
-                return
-
     protocol_version = "HTTP/1.1"  # keep-alive, like kube-apiserver; every reply has a length
     timeout = 60  # an idle keep-alive connection is dropped after a minute: nothing unbounded
     server: _Server
@@ -1326,6 +1317,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+
+    def _trickle(self, payload: bytes, interval: float) -> None:
+        """One byte every ``interval`` seconds; ends (closing the connection) on stop. A client
+        that gave up has closed the connection: a later write fails, and ``_send`` stops."""
+        for index in range(len(payload)):
+            self.wfile.write(payload[index : index + 1])
+            self.wfile.flush()
+            if self.server.fake._stopping.wait(interval):
+                self.close_connection = True
+                return
 
 
 # ---------------------------------------------------------------------------------------------
