@@ -22,7 +22,6 @@ Resources are placed by their role (``model.Role``), whatever the target calls t
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -32,11 +31,10 @@ from istiomigrate.kinds import INGRESS_KIND, LEGACY_KINDS, is_legacy_api
 from istiomigrate.model import Json, Resource, Role
 from istiomigrate.plan.resolve import precedence_key
 from istiomigrate.read import yamlload
-from istiomigrate.read.documents import Chunk
+from istiomigrate.read.documents import Chunk, may_hide_names
 from istiomigrate.read.ingress import is_istio_ingress
 from istiomigrate.read.inventory import DocRef, LegacyResource, SourceFile
 
-_LIST = re.compile(r"""^kind:[ \t]*["']?List["']?[ \t]*(?:#.*)?\r?$""", re.M)
 # An object's kind, namespace and name as written: any YAML values, compared as they are.
 _Identity: TypeAlias = tuple[Any, Any, Any]
 
@@ -187,7 +185,7 @@ def _rest_of_list(text: str, resources: list[Resource]) -> Json | None:
     Its other items must not be lost when the document is rewritten (their comments are,
     and the note written above the List says so).
     """
-    if not _LIST.search(text):
+    if "List" not in text and not may_hide_names(text):  # conservative: see may_hide_names
         return None
     data = yamlload.load(text)
     if not isinstance(data, dict) or data.get("kind") != "List":

@@ -454,3 +454,18 @@ def test_progress_bar_shows_a_hostile_file_name_escaped(monkeypatch: pytest.Monk
     drawn = stream.getvalue()
     assert "\x1b]0;" not in drawn and "\x07" not in drawn
     assert "[red]x\\x1b]0;title\\x07.yaml" in drawn  # as written: markup not applied
+
+
+@pytest.mark.parametrize("spelt", ["!!str List", '"Li\\x73t"', "&k List"])
+def test_a_list_spelt_oddly_keeps_its_other_items(tmp_path: Path, spelt: str) -> None:
+    """A rewritten ``kind: List`` is known by what YAML reads, so its other items survive."""
+    rule = json.dumps(_rule("r", "default"))
+    text = (f"apiVersion: v1\nkind: {spelt}\nitems:\n- {rule}\n"
+            "- {apiVersion: v1, kind: ConfigMap, metadata: {name: keep-me}}\n")
+    (tmp_path / "l.yaml").write_text(text)
+    result = invoke("convert", "--in-place", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all((tmp_path / "l.yaml").read_text()) if d]
+    kept = [i["metadata"]["name"] for d in docs if d["kind"] == "List" for i in d["items"]]
+    assert kept == ["keep-me"]
+    assert "VirtualService" in [d["kind"] for d in docs]
