@@ -139,6 +139,7 @@ def _findings(inventory: Inventory, options: Options) -> list[Finding]:
 def read_converted(paths: list[str]) -> list[Json]:
     """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped."""
     from istiomigrate.read.inputs import iter_inputs
+    from istiomigrate.read.protojson import as_pilot_read
 
     docs: list[Json] = []
     for source in iter_inputs(paths):
@@ -147,7 +148,7 @@ def read_converted(paths: list[str]) -> list[Json]:
         except yaml.YAMLError as exc:
             raise InputError(f"YAML does not parse: {exc}", file=source.display) from None
         for data in loaded:
-            docs.extend(_networking(data, source.display))
+            docs.extend(_networking(as_pilot_read(data), source.display))
     return docs
 
 
