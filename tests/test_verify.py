@@ -215,8 +215,8 @@ def destination_policy(draw, index: int, external: list[str]) -> LegacyResource:
     cb.update(draw(st.dictionaries(
         st.sampled_from(["httpConsecutiveErrors", "httpMaxEjectionPercent"]),
         st.integers(1, 100), min_size=1, max_size=2)))
-    if draw(st.booleans()):
-        cb["sleepWindow"] = draw(st.sampled_from(["30s", "3m"]))
+    cb["sleepWindow"] = draw(st.sampled_from(["30s", "3m"]))  # both required (§4.7)
+    cb["httpDetectionInterval"] = draw(st.sampled_from(["10s", "1m"]))
     if draw(st.booleans()) or not spec.get("loadBalancing"):
         spec["circuitBreaker"] = {"simpleCb": cb}
     return legacy("DestinationPolicy", draw(st.sampled_from(NAMESPACES)), f"policy-{index}", spec)
@@ -463,7 +463,18 @@ def test_fault_without_percent() -> None:
 
 def test_simple_cb_without_outlier_fields() -> None:
     assert_verifies([legacy("DestinationPolicy", "default", "p", {
-        "destination": {"name": "a"}, "circuitBreaker": {"simpleCb": {"maxConnections": 5}}})])
+        "destination": {"name": "a"}, "circuitBreaker": {"simpleCb": {
+            "maxConnections": 5, "sleepWindow": "30s", "httpDetectionInterval": "10s"}}})])
+
+
+@pytest.mark.parametrize("missing", ["sleepWindow", "httpDetectionInterval"])
+def test_simple_cb_without_its_durations_is_rejected_as_pilot_did(missing: str) -> None:
+    """§4.7: Pilot's validation refused it, and its cluster builder dereferenced both."""
+    cb = {"maxConnections": 5, "sleepWindow": "30s", "httpDetectionInterval": "10s"}
+    del cb[missing]
+    with pytest.raises(ValidationError, match=f"simpleCb needs {missing}"):
+        legacy("DestinationPolicy", "default", "p", {
+            "destination": {"name": "a"}, "circuitBreaker": {"simpleCb": cb}})
 
 
 def test_external_policy_with_tls_origination() -> None:
@@ -472,7 +483,9 @@ def test_external_policy_with_tls_origination() -> None:
                                               "ports": [{"port": 443, "protocol": "https"}]}),
         legacy("DestinationPolicy", "default", "p", {
             "destination": {"service": "httpbin.org"},
-            "circuitBreaker": {"simpleCb": {"maxConnections": 5, "httpConsecutiveErrors": 3}}})])
+            "circuitBreaker": {"simpleCb": {"maxConnections": 5, "httpConsecutiveErrors": 3,
+                                            "sleepWindow": "30s",
+                                            "httpDetectionInterval": "10s"}}})])
 
 
 def test_source_without_name_is_rejected_as_pilot_did() -> None:

@@ -75,11 +75,16 @@ def http_match(rule: LegacyResource, ctx: Context) -> m.HttpMatch | None:
     headers = match.request.headers if match.request else None
     for name, condition in (headers or {}).items():
         value = _string_match(rule, name, condition)
+        if name in PSEUDO_HEADERS:  # only the exact lower-case keys were special (§3.3)
+            conditions.append(m.Condition(name, value))
+            continue
         key = name.lower()
         if key in PSEUDO_HEADERS:
-            conditions.append(m.Condition(key, value))
-        else:
-            conditions.append(m.Condition("header", value, key))
+            ctx.report("IM212", f"match header {name!r} was an ordinary header {key!r} to "
+                       f"Pilot, not the request's {key}: converted as that header, which "
+                       f"requests do not carry; write {key!r} in lower case if you meant the "
+                       f"request's {key}", rule.ref)
+        conditions.append(m.Condition("header", value, key))
     labels = tuple(source_labels(rule, ctx).items())
     if not (conditions or labels):
         return None
