@@ -162,7 +162,7 @@ def destinations(rule: LegacyResource, ctx: Context) -> tuple[m.Destination, ...
     if not entries:
         return (m.Destination(own),)
     weights = [entry.weight for entry in entries]
-    if len(entries) > 1 or weights[0] is not None:
+    if len(entries) > 1 or weights[0]:  # a lone weight 0 is unset (``ValidateWeights``)
         total = sum(w or 0 for w in weights)
         if total != 100:
             raise _bad(rule, "spec.route", f"route weights sum to {total}, not 100")
@@ -175,7 +175,7 @@ def destinations(rule: LegacyResource, ctx: Context) -> tuple[m.Destination, ...
             host = ctx.host(entry.destination, rule.namespace)
         if len(entries) > 1 and not entry.weight:
             continue  # int(0) weighted clusters got nothing; 0.8 would refuse them (§3.7, D1)
-        out.append(m.Destination(host, label_set(entry.labels), entry.weight))
+        out.append(m.Destination(host, label_set(entry.labels), entry.weight or None))
     return tuple(out)
 
 
