@@ -40,5 +40,18 @@ def namespace_repaired(docs: list[dict]) -> list[dict]:
     return out
 
 
+def gateways_on(target: str, gateways: dict, gateway_namespace: str = "istio-system") -> dict:
+    """Expected ingress meaning for ``target``: on 0.8 every VirtualService bound to the
+    Gateway lives beside it (0.8's validation refuses a namespaced or FQDN ``gateways``
+    entry; docs/semantics.md §7.2), on 1.0 in its Ingress's namespace (as written)."""
+    if target != "0.8":
+        return gateways
+    out = copy.deepcopy(gateways)
+    for gateway in out.values():
+        for host in gateway.get("hosts", {}).values():
+            host["namespace"] = gateway_namespace
+    return out
+
+
 def codes(result: Result) -> list[str]:
     return sorted(f.code for f in result.findings)

@@ -47,6 +47,10 @@ CASES = {
                   1, "spec.match.request.headers.cookie.regex", "regex does not compile"),
     "source-by-labels-only": (RULE.format(body="  match:\n    source:\n      labels: {app: a}\n"),
                               11, "spec.match.source", "needs a name or a service"),
+    "circuit-breaker-without-interval": (
+        "kind: DestinationPolicy\nmetadata: {name: x}\nspec:\n  destination: {name: r}\n"
+        "  circuitBreaker:\n    simpleCb:\n      maxConnections: 1\n      sleepWindow: 1s\n",
+        7, "spec.circuitBreaker.simpleCb", "simpleCb needs httpDetectionInterval"),
     "two-string-matches": (RULE.format(body="  match:\n    request:\n      headers:\n"
                                             "        x: {exact: a, prefix: b}\n"),
                            12, "spec.match.request.headers.x", "only one of exact, prefix, regex"),

@@ -630,14 +630,14 @@ def test_cluster_mode_targets_what_the_cluster_runs(mesh) -> None:
     plan = run(kubeconfig, "-n", "bookinfo")
     header = plan.stdout.splitlines()[:2]
     assert header[1].startswith("target: Istio 0.8 (default with --from-cluster"), header
-    assert "warning" not in plan.stderr
+    assert "istiomigrate: warning" not in plan.stderr
     given = run(kubeconfig, "-n", "bookinfo", "--target", "1.0")
     assert given.stdout.splitlines()[1] == "target: Istio 1.0 (--target)"
     assert "istiomigrate: warning: --target 1.0 with --from-cluster: a cluster serving " \
            "v1alpha1 routing runs Pilot 0.8 or older" in given.stderr
     same = run(kubeconfig, "-n", "bookinfo", "--target", "0.8")
     assert same.stdout.splitlines()[1] == "target: Istio 0.8 (--target)"
-    assert "warning" not in same.stderr
+    assert "istiomigrate: warning" not in same.stderr
 
 
 def test_file_mode_keeps_the_1_0_default(tmp_path: Path) -> None:

@@ -202,4 +202,4 @@ def test_pipeline_reports_refusals_as_im307(version: str) -> None:
     assert [f.code for f in findings] == ["IM307"]
     assert findings[0].severity is Severity.ERROR
     assert "spec.http[0].retries.attempts" in findings[0].message
-    assert f"Istio {version}'s validation" in findings[0].message
+    assert f"fails Istio {version}'s own validation" in findings[0].message

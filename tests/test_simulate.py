@@ -138,9 +138,11 @@ def test_policy_source_and_smallest_key() -> None:
 
 def test_simple_circuit_breaker_always_enables_outlier_detection() -> None:
     policy = res("DestinationPolicy", "p", {"destination": {"name": "a"}, "circuitBreaker": {
-        "simpleCb": {"maxConnections": 5, "httpMaxRequestsPerConnection": 0}}})
+        "simpleCb": {"maxConnections": 5, "httpMaxRequestsPerConnection": 0,
+                     "sleepWindow": "30s", "httpDetectionInterval": "10s"}}})
     fields = dict(old([policy], Request.http(A, EXTERNAL)).destinations[0].policy)
-    assert fields == {"pool": (("maxConnections", 5),), "outlierDetection": ()}
+    assert fields == {"pool": (("maxConnections", 5),), "outlierDetection": (
+        ("baseEjectionTime", 30.0), ("interval", 10.0))}
 
 
 def test_fault_percent_truncated_and_zero_disables() -> None:
@@ -281,8 +283,10 @@ def test_https_service_entry_port_is_passthrough() -> None:
 
 
 @pytest.mark.parametrize("outlier", [
-    {"http": {"consecutiveErrors": 3, "baseEjectionTime": "60s", "maxEjectionPercent": 100}},
-    {"consecutiveErrors": 3, "baseEjectionTime": "1m", "maxEjectionPercent": 100},
+    {"http": {"consecutiveErrors": 3, "baseEjectionTime": "60s", "interval": "10s",
+              "maxEjectionPercent": 100}},
+    {"consecutiveErrors": 3, "baseEjectionTime": "1m", "interval": "10000ms",
+     "maxEjectionPercent": 100},
 ])
 def test_route_with_policy_equal_in_both_apis(outlier: dict) -> None:
     legacy = [rule("r", version="v1", httpReqTimeout={"simpleTimeout": {"timeout": "1.5s"}}),
@@ -290,6 +294,7 @@ def test_route_with_policy_equal_in_both_apis(outlier: dict) -> None:
                   "version": "v1"}}, "loadBalancing": {"name": "LEAST_CONN"},
                   "circuitBreaker": {"simpleCb": {
                       "maxConnections": 7, "httpConsecutiveErrors": 3, "sleepWindow": "1m",
+                      "httpDetectionInterval": "10s",
                       "httpMaxEjectionPercent": 100}}})]
     converted = [vs([{"route": [to("one")], "timeout": "1500ms"}]),
                  doc("DestinationRule", "a", {"host": "a", "subsets": [
@@ -564,3 +569,21 @@ def test_ingress_requests_meet_and_just_miss_every_path() -> None:
         ("a.com", 80), ("a.com", 443), (generate.UNKNOWN_HOST, 80)}
     assert all(r.gateway and r.caller == EXTERNAL for r in requests)
     assert {r.tls for r in requests if r.port == 443} == {True}
+
+
+# --- header names: only the exact lower-case keys are the request's own (§3.3) ------------
+
+
+def test_legacy_capitalised_special_key_is_an_ordinary_header() -> None:
+    rules = [rule("cap", 2, {"request": {"headers": {"Authority": {"exact": A}}}}, "v2"),
+             rule("low", 1, {"request": {"headers": {"authority": {"exact": A}}}}, "v3")]
+    assert subsets_of(old(rules, Request.http(A, EXTERNAL))) == [{"version": "v3"}]
+
+
+def test_v1alpha3_headers_authority_is_not_the_request_authority() -> None:
+    def host_for(match: dict) -> str:
+        docs = [vs([{"match": [match], "route": [to(host="b")]}, {"route": [to()]}])]
+        return new(docs, Request.http(A, EXTERNAL)).destinations[0].host.split(".")[0]
+
+    assert host_for({"headers": {"authority": {"exact": A}}}) == "a"  # an ordinary header
+    assert host_for({"authority": {"exact": A}}) == "b"  # the request's authority

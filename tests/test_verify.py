@@ -215,8 +215,8 @@ def destination_policy(draw, index: int, external: list[str]) -> LegacyResource:
     cb.update(draw(st.dictionaries(
         st.sampled_from(["httpConsecutiveErrors", "httpMaxEjectionPercent"]),
         st.integers(1, 100), min_size=1, max_size=2)))
-    if draw(st.booleans()):
-        cb["sleepWindow"] = draw(st.sampled_from(["30s", "3m"]))
+    cb["sleepWindow"] = draw(st.sampled_from(["30s", "3m"]))  # both required (§4.7)
+    cb["httpDetectionInterval"] = draw(st.sampled_from(["10s", "1m"]))
     if draw(st.booleans()) or not spec.get("loadBalancing"):
         spec["circuitBreaker"] = {"simpleCb": cb}
     return legacy("DestinationPolicy", draw(st.sampled_from(NAMESPACES)), f"policy-{index}", spec)
@@ -463,7 +463,18 @@ def test_fault_without_percent() -> None:
 
 def test_simple_cb_without_outlier_fields() -> None:
     assert_verifies([legacy("DestinationPolicy", "default", "p", {
-        "destination": {"name": "a"}, "circuitBreaker": {"simpleCb": {"maxConnections": 5}}})])
+        "destination": {"name": "a"}, "circuitBreaker": {"simpleCb": {
+            "maxConnections": 5, "sleepWindow": "30s", "httpDetectionInterval": "10s"}}})])
+
+
+@pytest.mark.parametrize("missing", ["sleepWindow", "httpDetectionInterval"])
+def test_simple_cb_without_its_durations_is_rejected_as_pilot_did(missing: str) -> None:
+    """§4.7: Pilot's validation refused it, and its cluster builder dereferenced both."""
+    cb = {"maxConnections": 5, "sleepWindow": "30s", "httpDetectionInterval": "10s"}
+    del cb[missing]
+    with pytest.raises(ValidationError, match=f"simpleCb needs {missing}"):
+        legacy("DestinationPolicy", "default", "p", {
+            "destination": {"name": "a"}, "circuitBreaker": {"simpleCb": cb}})
 
 
 def test_external_policy_with_tls_origination() -> None:
@@ -472,7 +483,9 @@ def test_external_policy_with_tls_origination() -> None:
                                               "ports": [{"port": 443, "protocol": "https"}]}),
         legacy("DestinationPolicy", "default", "p", {
             "destination": {"service": "httpbin.org"},
-            "circuitBreaker": {"simpleCb": {"maxConnections": 5, "httpConsecutiveErrors": 3}}})])
+            "circuitBreaker": {"simpleCb": {"maxConnections": 5, "httpConsecutiveErrors": 3,
+                                            "sleepWindow": "30s",
+                                            "httpDetectionInterval": "10s"}}})])
 
 
 def test_source_without_name_is_rejected_as_pilot_did() -> None:
@@ -573,3 +586,77 @@ def test_command_exits_2_on_bad_input(tmp_path: Path, against: str) -> None:
     result = runner.invoke(app, ["verify", str(BOOKINFO), "--against",
                                  str(tmp_path / against)])
     assert result.exit_code == 2
+
+
+# --------------------------------------------------------------------------- as Pilot read it
+
+_USER_MAPS = {"headers", "appendHeaders", "sourceLabels", "labels", "selector"}
+
+
+def _snake(data: object) -> object:
+    """``data`` with every field name in proto (snake_case) form; user-data maps kept."""
+    if isinstance(data, list):
+        return [_snake(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        name = "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+        out[name] = value if key in _USER_MAPS else _snake(value)
+    return out
+
+
+def _with_nulls(docs: list[dict]) -> list[dict]:
+    """Every HTTP route gains keys written with no value (``match:``, ``timeout:``)."""
+    out = copy.deepcopy(docs)
+    for doc in out:
+        for route in doc["spec"].get("http", []):
+            route.setdefault("match", None)
+            route.setdefault("timeout", None)
+        doc["spec"].setdefault("trafficPolicy", None)
+    return out
+
+
+def test_against_reads_snake_case_and_nulls_as_pilot_did(tmp_path: Path) -> None:
+    legacy_file = tmp_path / "legacy.yaml"
+    legacy_file.write_text(
+        "\n---\n".join(p for p in BOOKINFO.read_text().split("\n---\n")
+                       if "ratings" not in p and "source:" not in p))
+    docs = converted(read_paths([str(legacy_file)]))[0]
+    assert any("sourceLabels" in json.dumps(d) or "perTryTimeout" in json.dumps(d)
+               or "subsets" in json.dumps(d) for d in docs)
+    as_written = [{**d, "spec": _snake(d["spec"])} for d in _with_nulls(docs)]
+    assert as_written != docs
+    out = write_docs(tmp_path / "out.yaml", as_written)
+    result = runner.invoke(app, ["verify", str(legacy_file), "--against", out])
+    assert result.exit_code == 0, result.output
+    # and a difference spelt in snake_case is still seen: the retries are read, not dropped
+    broken = copy.deepcopy(as_written)
+    for doc in broken:
+        for route in doc["spec"].get("http", []):
+            route["retries"] = {"attempts": 7, "per_try_timeout": "9s"}
+    out = write_docs(tmp_path / "broken.yaml", broken)
+    result = runner.invoke(app, ["verify", str(legacy_file), "--against", out])
+    assert result.exit_code == 1 and "retries" in result.stdout, result.output
+
+
+def test_as_pilot_read_renames_fields_not_user_data() -> None:
+    from istiomigrate.read.protojson import as_pilot_read
+
+    doc = {"kind": "VirtualService", "metadata": {"name": "a_b"}, "spec": {
+        "hosts": ["r"], "http": [{
+            "match": [{"headers": {"x_user": {"exact": "1"}}, "source_labels": {"app_id": "x"}}],
+            "route": [{"destination": {"host": "r"}}], "append_headers": {"x_a": "1"},
+            "retries": {"attempts": 2, "per_try_timeout": "1s"}, "rewrite": None,
+            "cors_policy": {"max_age": "1s", "maxAge": "2s"}}]}}
+    got = as_pilot_read(doc)
+    route = got["spec"]["http"][0]
+    assert route["match"] == [{"headers": {"x_user": {"exact": "1"}},
+                               "sourceLabels": {"app_id": "x"}}]
+    assert route["appendHeaders"] == {"x_a": "1"}
+    assert route["retries"] == {"attempts": 2, "perTryTimeout": "1s"}
+    assert "rewrite" not in route
+    assert route["corsPolicy"] == {"maxAge": "2s"}  # the JSON name wins over its twin
+    assert got["metadata"] == {"name": "a_b"}
+    listed = as_pilot_read({"kind": "List", "items": [doc]})
+    assert listed["items"][0] == got

@@ -142,6 +142,7 @@ def read_converted(paths: list[str]) -> list[Json]:
     """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped."""
     from istiomigrate.read import yamlload
     from istiomigrate.read.inputs import iter_inputs
+    from istiomigrate.read.protojson import as_pilot_read
 
     docs: list[Json] = []
     for source in iter_inputs(paths):
@@ -153,7 +154,7 @@ def read_converted(paths: list[str]) -> list[Json]:
                              file=source.display, line=None if line is None else line + 1
                              ) from None
         for data in loaded:
-            docs.extend(_networking(data, source.display))
+            docs.extend(_networking(as_pilot_read(data), source.display))
     return docs
 
 

@@ -75,11 +75,16 @@ def http_match(rule: LegacyResource, ctx: Context) -> m.HttpMatch | None:
     headers = match.request.headers if match.request else None
     for name, condition in (headers or {}).items():
         value = _string_match(rule, name, condition)
+        if name in PSEUDO_HEADERS:  # only the exact lower-case keys were special (§3.3)
+            conditions.append(m.Condition(name, value))
+            continue
         key = name.lower()
         if key in PSEUDO_HEADERS:
-            conditions.append(m.Condition(key, value))
-        else:
-            conditions.append(m.Condition("header", value, key))
+            ctx.report("IM212", f"match header {name!r} was an ordinary header {key!r} to "
+                       f"Pilot, not the request's {key}: converted as that header, which "
+                       f"requests do not carry; write {key!r} in lower case if you meant the "
+                       f"request's {key}", rule.ref)
+        conditions.append(m.Condition("header", value, key))
     labels = tuple(source_labels(rule, ctx).items())
     if not (conditions or labels):
         return None
@@ -157,7 +162,7 @@ def destinations(rule: LegacyResource, ctx: Context) -> tuple[m.Destination, ...
     if not entries:
         return (m.Destination(own),)
     weights = [entry.weight for entry in entries]
-    if len(entries) > 1 or weights[0] is not None:
+    if len(entries) > 1 or weights[0]:  # a lone weight 0 is unset (``ValidateWeights``)
         total = sum(w or 0 for w in weights)
         if total != 100:
             raise _bad(rule, "spec.route", f"route weights sum to {total}, not 100")
@@ -170,7 +175,7 @@ def destinations(rule: LegacyResource, ctx: Context) -> tuple[m.Destination, ...
             host = ctx.host(entry.destination, rule.namespace)
         if len(entries) > 1 and not entry.weight:
             continue  # int(0) weighted clusters got nothing; 0.8 would refuse them (§3.7, D1)
-        out.append(m.Destination(host, label_set(entry.labels), entry.weight))
+        out.append(m.Destination(host, label_set(entry.labels), entry.weight or None))
     return tuple(out)
 
 

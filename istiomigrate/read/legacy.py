@@ -272,6 +272,18 @@ class SimpleCircuitBreakerPolicy(_Proto):
 
     _check = field_validator("sleep_window", "http_detection_interval", mode="before")(_duration)
 
+    @model_validator(mode="after")
+    def _required_durations(self) -> SimpleCircuitBreakerPolicy:
+        """Pilot dereferenced both unconditionally (a panic without them) and its validation
+        refused them missing (``ValidateCircuitBreaker``): invalid legacy config (§4.7)."""
+        missing = [name for name, value in (("sleepWindow", self.sleep_window),
+                                            ("httpDetectionInterval",
+                                             self.http_detection_interval)) if value is None]
+        if missing:
+            raise ValueError(f"simpleCb needs {' and '.join(missing)} (Pilot 0.8 rejected a "
+                             "circuit breaker without them and could not apply one)")
+        return self
+
 
 class CircuitBreaker(_Proto):
     simple_cb: SimpleCircuitBreakerPolicy | None = None

@@ -182,8 +182,19 @@ def _applies(config: LegacyConfig, rule: LegacyResource, request: Request) -> bo
     if request.protocol == TCP:
         return _subnets_match(match.tcp, request)
     headers = match.request.headers if match.request else None
-    return all(string_matches(cond.model_dump(exclude_none=True), request.header(name))
+    return all(string_matches(cond.model_dump(exclude_none=True), _header(request, name))
                for name, cond in (headers or {}).items())
+
+
+_SPECIAL_KEYS = frozenset({"uri", "authority", "scheme", "method"})
+
+
+def _header(request: Request, name: str) -> str | None:
+    """Pilot's ``buildHTTPRouteMatch`` made only the exact lower-case keys special: ``Authority``
+    is an ordinary header (Envoy lower-cases it to ``authority``), which requests never carry."""
+    if name != name.lower() and name.lower() in _SPECIAL_KEYS:
+        return None
+    return request.header(name)
 
 
 def _subnets_match(tcp: L4MatchAttributes | None, request: Request) -> bool:

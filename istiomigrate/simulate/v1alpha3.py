@@ -217,7 +217,17 @@ def _request_matches(match: dict[str, Any], request: Request) -> bool:
         if match.get(key) is not None and not string_matches(match[key], request.header(key)):
             return False
     headers = match.get("headers") or {}
-    return all(string_matches(cond or {}, request.header(name)) for name, cond in headers.items())
+    return all(string_matches(cond or {}, _ordinary_header(request, str(name)))
+               for name, cond in headers.items())
+
+
+_PSEUDO = frozenset({"uri", "authority", "scheme", "method"})
+
+
+def _ordinary_header(request: Request, name: str) -> str | None:
+    """``match.headers`` names ordinary headers: ``authority`` there is not ``:authority``
+    (Envoy's header matcher), and requests carry no ordinary header of those names."""
+    return None if name.lower() in _PSEUDO else request.header(name)
 
 
 def _l4_matches(match: dict[str, Any], request: Request) -> bool:
