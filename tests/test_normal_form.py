@@ -39,15 +39,6 @@ def test_render_keeps_the_plan(case: Path, target: str) -> None:
     assert normal_form(planned) == {k: read_back[k] for k in ("hosts", "entries")}
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(inventories())
-def test_modern_render_keeps_the_plan_for_random_configurations(case) -> None:
-    inventory, _ = case
-    inventory.existing.clear()
-    planned = plan.build(inventory, MODERN)
-    assert _modern_plan_form(planned) == _modern_meaning(planned, MODERN)
-
-
 def _modern_plan_form(planned: plan.model.Plan) -> dict:
     """The plan's normal form as modern Istio can keep it: ``websocketUpgrade`` is gone from
     the API, every route allows upgrades, and IM121 says so for the routes that asked."""
