@@ -92,6 +92,17 @@ def test_every_modern_version_writes_v1(version: str) -> None:
     assert targets.for_version(version) is targets.for_version("latest")
 
 
+@pytest.mark.parametrize("case", sorted((FIXTURES / "cases").glob("*ingress*/input.yaml")),
+                         ids=lambda p: p.parent.name)
+def test_the_ingress_gateway_routes_as_on_1_0(case: Path) -> None:
+    """Modern gateways mean what 1.0's did: same servers, certificate, hosts and routes (the
+    pinned ``retries: {attempts: 0}`` reads back as legacy's "no retries")."""
+    old, _ = convert_paths([case], target="1.0")
+    new, _ = convert_paths([case], target="1.30")
+    assert targets.for_version("1.30").meaning(new, "cluster.local").get("gateways") == \
+        targets.for_version("1.0").meaning(old, "cluster.local").get("gateways")
+
+
 def test_versions_between_1_0_and_1_22_are_refused() -> None:
     with pytest.raises(ValueError, match=r"1\.22.*latest"):
         targets.for_version("1.12")

@@ -89,7 +89,9 @@ def _first_source(plan: m.Plan) -> SourceRef | None:
     for hosts in plan.hosts.values():
         for legacy in (*hosts.rules, *hosts.policy_sources):
             return legacy.ref
-    return plan.entries[0].rule.ref if plan.entries else None
+    if plan.entries:
+        return plan.entries[0].rule.ref
+    return plan.ingress.ingresses[0].ref if plan.ingress is not None else None
 
 
 def _report_defaults(plan: m.Plan, ctx: Context) -> None:
