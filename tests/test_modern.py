@@ -116,3 +116,14 @@ def test_the_cli_names_the_supported_versions_when_refusing_one() -> None:
     result = CliRunner().invoke(app, ["convert", "--target", "1.12", "-"], input="")
     assert result.exit_code == 2
     assert "1.12" in result.output and "1.22" in result.output and "latest" in result.output
+
+
+def test_convert_verify_refuses_a_target_without_a_simulator() -> None:
+    from typer.testing import CliRunner
+
+    from istiomigrate.cli import app
+
+    case = str(FIXTURES / "cases" / "modern-routes" / "input.yaml")
+    result = CliRunner().invoke(app, ["convert", "--verify", "--target", "1.30", case])
+    assert result.exit_code == 2
+    assert "has no simulator" in result.output and "Traceback" not in result.output

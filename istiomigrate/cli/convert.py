@@ -155,6 +155,9 @@ def convert(
                       accept_target_defaults=accept_target_defaults,
                       insecure_skip_verify=insecure_skip_verify, **ingress)
 
+    if verify:
+        _simulated(options.target)
+
     def report_to(report: Report) -> None:
         write_report(report, report_format.value, report_file)
 
@@ -172,6 +175,17 @@ def convert(
         report = _print_resources(result, OutputFormat.yaml if output is None else output)
     report_to(report)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
+
+
+def _simulated(target: str) -> None:
+    """``--verify`` needs the target's mesh simulated; a target without a simulator is a
+    usage error, said before anything is read."""
+    from istiomigrate import targets
+
+    if targets.for_version(target).simulator(target) is None:
+        raise CommandError(f"--verify: target {target} has no simulator yet, so its output "
+                           "cannot be verified; convert without --verify, or verify a "
+                           "v1alpha3 target (0.8, 1.0)")
 
 
 def _required(ctx: typer.Context, name: str, value: list[str] | None) -> list[str]:
