@@ -127,3 +127,32 @@ def test_convert_verify_refuses_a_target_without_a_simulator() -> None:
     result = CliRunner().invoke(app, ["convert", "--verify", "--target", "1.30", case])
     assert result.exit_code == 2
     assert "has no simulator" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("flag, pinned", [([], True), (["--accept-target-defaults"], False)])
+def test_accept_target_defaults_on_the_command_line(flag: list[str], pinned: bool) -> None:
+    from typer.testing import CliRunner
+
+    from istiomigrate.cli import app
+
+    case = str(FIXTURES / "cases" / "modern-policies" / "input.yaml")
+    result = CliRunner().invoke(app, ["convert", "--target", "latest", *flag, case])
+    assert result.exit_code == 0, result.output
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    text = json.dumps(docs)
+    assert ('"attempts": 0' in text) is pinned
+    assert ('"minHealthPercent": 50' in text) is pinned
+    assert ("IM120" in result.stderr) is not pinned
+
+
+@pytest.mark.parametrize("flag, skip", [([], False), (["--insecure-skip-verify"], True)])
+def test_insecure_skip_verify_on_the_command_line(flag: list[str], skip: bool) -> None:
+    from typer.testing import CliRunner
+
+    from istiomigrate.cli import app
+
+    case = str(FIXTURES / "cases" / "modern-egress" / "input.yaml")
+    result = CliRunner().invoke(app, ["convert", "--target", "1.30", *flag, case])
+    assert result.exit_code == 0, result.output
+    assert ("insecureSkipVerify: true" in result.stdout) is skip
+    assert ("IM230" in result.stderr) is not skip

@@ -76,7 +76,7 @@ def _has_http(spec: Json) -> bool:
     return any(str(p.get("protocol", "")).upper().startswith("HTTP") for p in spec["ports"])
 
 
-def _is_legacy_default(doc: Json, resolve: Any) -> bool:
+def _is_legacy_default(doc: Json, resolve: v1alpha3.Resolve) -> bool:
     """The VirtualService the target writes for a host that had no RouteRule: read as "no
     VirtualService, no retries", legacy's default route. Only its exact shape counts."""
     spec, ns = doc["spec"], doc["metadata"]["namespace"]
