@@ -103,6 +103,14 @@ def test_the_ingress_gateway_routes_as_on_1_0(case: Path) -> None:
         targets.for_version("1.0").meaning(old, "cluster.local").get("gateways")
 
 
+def test_accepted_gateway_defaults_read_back_as_retries() -> None:
+    case = FIXTURES / "cases" / "modern-ingress" / "input.yaml"
+    old, _ = convert_paths([case], target="1.0")
+    new, _ = convert_paths([case], target="1.30", accept_target_defaults=True)
+    assert targets.for_version("1.30").meaning(new, "cluster.local")["gateways"] != \
+        targets.for_version("1.0").meaning(old, "cluster.local")["gateways"]
+
+
 def test_versions_between_1_0_and_1_22_are_refused() -> None:
     with pytest.raises(ValueError, match=r"1\.22.*latest"):
         targets.for_version("1.12")

@@ -131,4 +131,5 @@ def _route(path: _Path, namespace: str, ctx: Context) -> Json:
     if path.number is not None:
         destination["port"] = {"number": path.number}
     return ctx.dialect.ingress_route(
-        {"match": [{"uri": {path.kind: path.value}}], "route": [{"destination": destination}]}, ctx)
+        {"match": [{"uri": {path.kind: path.value}}], "route": [{"destination": destination}]},
+        path.ingress.ref, ctx)

@@ -118,11 +118,6 @@ def _report_defaults(plan: m.Plan, ctx: Context) -> None:
                        "self-signed or mismatched certificate now fails: add caCertificates, "
                        "or convert with --insecure-skip-verify to keep legacy's behaviour",
                        hosts.tls.rule.ref)
-    if plan.ingress is not None and ctx.options.accept_target_defaults:
-        ctx.report("IM120", "--accept-target-defaults: the ingress gateway's routes get no "
-                   "retries: {attempts: 0}, so the gateway retries as the mesh's "
-                   "defaultHttpRetryPolicy says; Istio 0.8's ingress did not retry",
-                   plan.ingress.ingresses[0].ref)
     if plan.ingress is not None and \
             ctx.options.ingress_gateway_selector == LEGACY_GATEWAY_LABELS:
         ctx.report("IM231", "the Gateway selects istio=ingressgateway, the label of Istio 0.8's "
