@@ -90,6 +90,23 @@ def test_a_modern_renderer_that_forgets_an_override_is_caught(
     assert _modern_plan_form(planned) != _modern_meaning(planned, MODERN)
 
 
+def test_a_default_route_without_its_override_is_a_difference() -> None:
+    """The VirtualService written for a host without RouteRules means "legacy's default
+    route" only with ``retries: {attempts: 0}``; without it, modern Istio retries."""
+    case = FIXTURES / "cases" / "modern-policies" / "input.yaml"
+    planned = plan.build(read_paths([str(case)]), MODERN)
+    docs = [r.document() for r in targets.for_version("1.30").render(planned, [], MODERN).resources]
+    target = targets.for_version("1.30")
+    assert _modern_plan_form(planned) == {k: target.meaning(docs, "cluster.local")[k]
+                                          for k in ("hosts", "entries")}
+    for doc in docs:
+        for route in doc["spec"].get("http", []):
+            if route.get("name"):
+                del route["retries"]
+    assert _modern_plan_form(planned) != {k: target.meaning(docs, "cluster.local")[k]
+                                          for k in ("hosts", "entries")}
+
+
 def test_a_renderer_that_bends_a_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     from istiomigrate.targets.istio import fields
 

@@ -1,4 +1,4 @@
-"""The ``istiomigrate convert`` command: files, trees or a live cluster to v1alpha3.
+"""The ``istiomigrate convert`` command: files, trees or a live cluster to the target's API.
 
 Exit codes (also in the README): 0 converted with no error findings; 1
 converted, but with error findings (output still printed); 2 bad invocation
@@ -129,7 +129,7 @@ def convert(
         "./istiomigrate-backup-<UTC time>).", show_default=False, file_okay=False,
         rich_help_panel=CLUSTER_PANEL)] = None,
 ) -> int:
-    """Convert legacy routing resources to v1alpha3.
+    """Convert legacy routing resources to v1alpha3, or to v1 for modern Istio (--target).
 
     By default the converted resources go to stdout; with --output-dir or
     --in-place, files are rewritten where the legacy documents were. Documents
