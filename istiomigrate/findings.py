@@ -97,6 +97,7 @@ CODES: dict[str, Code] = _catalogue(
     Code("IM231", W, "Gateway selects istio=ingressgateway; Helm gateways are istio=ingress"),
     Code("IM232", W, "success-rate outlier ejection is always off on modern Istio"),
     Code("IM233", W, "services without a VirtualService retry by default on modern Istio"),
+    Code("IM234", W, "Service port without a protocol name: modern Istio applies HTTP routes"),
     # 3xx: errors, the output applied as is does not do what the legacy config did.
     Code("IM301", E, "UDP match cannot be expressed in v1alpha3"),
     Code("IM302", E, "custom timeout/retry policy cannot be expressed"),

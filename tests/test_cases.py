@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from istiomigrate import targets
 from istiomigrate.findings import CODES
 from tests.helpers import FIXTURES, codes, convert_paths
-from tests.meaning import meaning
 
 CASES = FIXTURES / "cases"
 EXPECTATIONS = sorted(CASES.glob("*/expect*.yaml"))
@@ -37,15 +37,31 @@ def _load(path: Path) -> dict:
 @pytest.mark.parametrize("expect", EXPECTATIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_case(expect: Path) -> None:
     spec = _load(expect)
-    options = spec.get("options", {})
+    options = _options(spec)
     docs, result = convert_paths([expect.parent / "input.yaml"], **options)
     cluster_domain = options.get("cluster_domain", "cluster.local")
-    got = meaning(docs, cluster_domain)
+    got = _meaning(docs, options, cluster_domain)
     assert got["hosts"] == spec.get("hosts", {})
     assert got["entries"] == spec.get("entries", {})
     assert codes(result) == sorted(spec["findings"])
     for host, names in spec.get("subset_names", {}).items():
         assert _subset_names(docs, host, cluster_domain) == names
+
+
+def _options(spec: dict) -> dict:
+    """An expectation's options as ``Options`` takes them (label pairs as tuples)."""
+    options = dict(spec.get("options", {}))
+    if "ingress_gateway_selector" in options:
+        options["ingress_gateway_selector"] = tuple(
+            tuple(pair) for pair in options["ingress_gateway_selector"])
+    return options
+
+
+def _meaning(docs: list[dict], options: dict, cluster_domain: str = "cluster.local") -> dict:
+    """What the documents mean to the target they were written for."""
+    target = options.get("target", targets.DEFAULT_VERSION)
+    read: dict = targets.for_version(target).meaning(docs, cluster_domain)
+    return read
 
 
 def _subset_names(docs: list[dict], host: str, cluster_domain: str) -> dict:
@@ -61,13 +77,13 @@ def _subset_names(docs: list[dict], host: str, cluster_domain: str) -> dict:
 
 @pytest.mark.parametrize("expect", EXPECTATIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_name_is_a_dns_label_and_every_subset_is_defined(expect: Path) -> None:
-    options = _load(expect).get("options", {})
+    options = _options(_load(expect))
     docs, _ = convert_paths([expect.parent / "input.yaml"], **options)
     for doc in docs:
         assert DNS_LABEL.match(doc["metadata"]["name"]), doc["metadata"]["name"]
         for subset in doc["spec"].get("subsets", []):
             assert DNS_LABEL.match(subset["name"]), subset["name"]
-    meaning(docs)  # raises MissingSubset if a route names an undefined subset
+    _meaning(docs, options)  # raises MissingSubset if a route names an undefined subset
 
 
 def test_fixtures_cover_every_finding_code() -> None:

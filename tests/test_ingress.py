@@ -17,12 +17,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from istiomigrate import targets
 from istiomigrate.cli import app
 from istiomigrate.errors import InputError
 from istiomigrate.read.ingress import IngressSpec
 from istiomigrate.read.inventory import read_paths
 from istiomigrate.read.services import service_ports
-from istiomigrate.schemas import TARGETS, validate_output
+from istiomigrate.schemas import TARGETS as ALL_TARGETS
+from istiomigrate.schemas import validate_output
 from tests.helpers import (
     CONFORMANCE,
     FIXTURES,
@@ -33,6 +35,10 @@ from tests.helpers import (
 )
 from tests.meaning import meaning
 
+# The v1alpha3 targets: these tests build and read v1alpha3 documents (modern Istio's
+# v1 output: tests/test_modern.py).
+TARGETS = tuple(t for t in ALL_TARGETS
+                if str(targets.for_version(t).schema_dir(t)).startswith("v1alpha3"))
 CASES = sorted(p for p in (FIXTURES / "cases").glob("ingress-*/expect*.yaml"))
 TREE = FIXTURES / "trees" / "ingress"
 GATEWAY_FQDN = "k8s-ingress.istio-system.svc.cluster.local"

@@ -39,15 +39,6 @@ def test_render_keeps_the_plan(case: Path, target: str) -> None:
     assert normal_form(planned) == {k: read_back[k] for k in ("hosts", "entries")}
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(inventories())
-def test_modern_render_keeps_the_plan_for_random_configurations(case) -> None:
-    inventory, _ = case
-    inventory.existing.clear()
-    planned = plan.build(inventory, MODERN)
-    assert _modern_plan_form(planned) == _modern_meaning(planned, MODERN)
-
-
 def _modern_plan_form(planned: plan.model.Plan) -> dict:
     """The plan's normal form as modern Istio can keep it: ``websocketUpgrade`` is gone from
     the API, every route allows upgrades, and IM121 says so for the routes that asked."""
@@ -97,6 +88,23 @@ def test_a_modern_renderer_that_forgets_an_override_is_caught(
     monkeypatch.setattr(dialect.ModernDialect, "retries", lambda self, route, ctx: (
         None if route.retries is None else {"attempts": route.retries.attempts}))
     assert _modern_plan_form(planned) != _modern_meaning(planned, MODERN)
+
+
+def test_a_default_route_without_its_override_is_a_difference() -> None:
+    """The VirtualService written for a host without RouteRules means "legacy's default
+    route" only with ``retries: {attempts: 0}``; without it, modern Istio retries."""
+    case = FIXTURES / "cases" / "modern-policies" / "input.yaml"
+    planned = plan.build(read_paths([str(case)]), MODERN)
+    docs = [r.document() for r in targets.for_version("1.30").render(planned, [], MODERN).resources]
+    target = targets.for_version("1.30")
+    assert _modern_plan_form(planned) == {k: target.meaning(docs, "cluster.local")[k]
+                                          for k in ("hosts", "entries")}
+    for doc in docs:
+        for route in doc["spec"].get("http", []):
+            if route.get("name"):
+                del route["retries"]
+    assert _modern_plan_form(planned) != {k: target.meaning(docs, "cluster.local")[k]
+                                          for k in ("hosts", "entries")}
 
 
 def test_a_renderer_that_bends_a_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

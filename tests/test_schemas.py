@@ -14,15 +14,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from istiomigrate import schemas
+from istiomigrate import schemas, targets
 from istiomigrate.schemas import (
     LEGACY_KINDS,
     OUTPUT_KINDS,
-    TARGETS,
     validate_legacy,
     validate_output,
 )
+from istiomigrate.schemas import (
+    TARGETS as ALL_TARGETS,
+)
 
+# The v1alpha3 targets: these tests build and read v1alpha3 documents (modern Istio's
+# v1 output: tests/test_modern.py).
+TARGETS = tuple(t for t in ALL_TARGETS
+                if str(targets.for_version(t).schema_dir(t)).startswith("v1alpha3"))
 SCHEMA_ROOT = Path(__file__).resolve().parent.parent / "schemas"
 SCHEMA_FILES = sorted(SCHEMA_ROOT.glob("*/*.json"))
 V3 = "networking.istio.io/v1alpha3"
@@ -45,7 +51,8 @@ def output_paths(problems: list[str]) -> list[str]:
 
 def test_all_schema_files_present() -> None:
     expected = {f"legacy/{k}.json" for k in LEGACY_KINDS} | {
-        f"v1alpha3-{t}/{k}.json" for t in TARGETS for k in OUTPUT_KINDS
+        f"{targets.for_version(t).schema_dir(t)}/{k}.json" for t in ALL_TARGETS
+        for k in OUTPUT_KINDS
     }
     found = {str(p.relative_to(SCHEMA_ROOT)) for p in SCHEMA_FILES}
     assert found == expected

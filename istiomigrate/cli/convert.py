@@ -1,4 +1,4 @@
-"""The ``istiomigrate convert`` command: files, trees or a live cluster to v1alpha3.
+"""The ``istiomigrate convert`` command: files, trees or a live cluster to the target's API.
 
 Exit codes (also in the README): 0 converted with no error findings; 1
 converted, but with error findings (output still printed); 2 bad invocation
@@ -135,7 +135,7 @@ def convert(
         "./istiomigrate-backup-<UTC time>).", show_default=False, file_okay=False,
         rich_help_panel=CLUSTER_PANEL)] = None,
 ) -> int:
-    """Convert legacy routing resources to v1alpha3.
+    """Convert legacy routing resources to v1alpha3, or to v1 for modern Istio (--target).
 
     By default the converted resources go to stdout; with --output-dir or
     --in-place, files are rewritten where the legacy documents were. Documents
@@ -161,6 +161,9 @@ def convert(
                       egress_tls=egress_tls.value, verify=verify,
                       accept_target_defaults=accept_target_defaults,
                       insecure_skip_verify=insecure_skip_verify, **ingress)
+
+    if verify:
+        _simulated(options.target)
 
     def report_to(report: Report) -> None:
         write_report(report, report_format.value, report_file)
@@ -217,6 +220,17 @@ def _target(given: Target | None, from_cluster: bool) -> str:
     if given is not None:
         return str(given.value)
     return CLUSTER_TARGET if from_cluster else str(DEFAULT_TARGET.value)
+
+
+def _simulated(target: str) -> None:
+    """``--verify`` needs the target's mesh simulated; a target without a simulator is a
+    usage error, said before anything is read."""
+    from istiomigrate import targets
+
+    if targets.for_version(target).simulator(target) is None:
+        raise CommandError(f"--verify: target {target} has no simulator yet, so its output "
+                           "cannot be verified; convert without --verify, or verify a "
+                           "v1alpha3 target (0.8, 1.0)")
 
 
 def _required(ctx: typer.Context, name: str, value: list[str] | None) -> list[str]:

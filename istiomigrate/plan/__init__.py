@@ -28,7 +28,7 @@ FALLTHROUGH = "fallthrough: v1alpha1 sent requests no rule matched to the whole 
 def build(inventory: Inventory, options: Options) -> model.Plan:
     """The plan for every legacy resource of ``inventory``."""
     ctx = Context(options, inventory.services, inventory.service_ports)
-    plan = model.Plan(findings=ctx.findings)
+    plan = model.Plan(findings=ctx.findings, service_ports=inventory.service_ports)
     for rule in winning_egress_rules(inventory.of_kind("EgressRule"), ctx):
         entry, originate = egress_entry(rule, ctx)
         plan.entries.append(entry)

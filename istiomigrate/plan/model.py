@@ -18,6 +18,7 @@ from typing import Literal
 from istiomigrate.findings import Finding
 from istiomigrate.hosts import Host
 from istiomigrate.read.inventory import LegacyResource
+from istiomigrate.read.services import PortLookup, ServicePorts
 from istiomigrate.subsets import LabelSet
 
 MatchKind = Literal["exact", "prefix", "regex"]
@@ -265,3 +266,6 @@ class Plan:
     entries: list[EgressEntry] = field(default_factory=list)
     ingress: IngressPlan | None = None
     findings: list[Finding] = field(default_factory=list)
+    # The input's Service ports by (namespace, name): a target whose mesh reads port names
+    # differently from Pilot 0.8 (modern protocol sniffing) needs them.
+    service_ports: PortLookup = field(default_factory=ServicePorts)

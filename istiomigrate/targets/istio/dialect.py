@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from istiomigrate.findings import SourceRef
     from istiomigrate.model import Json
     from istiomigrate.plan import model as m
     from istiomigrate.targets.istio.context import Context
@@ -74,8 +75,9 @@ class Dialect:
         """An HTTPS server's certificate: the files the 0.8 ingress gateway mounted."""
         return {"serverCertificate": f"{cert_dir}/tls.crt", "privateKey": f"{cert_dir}/tls.key"}
 
-    def ingress_route(self, route: Json, ctx: Context) -> Json:
-        """An ingress route as the gateway should run it (0.8/1.0: as planned)."""
+    def ingress_route(self, route: Json, source: SourceRef, ctx: Context) -> Json:
+        """An ingress route (from the Ingress at ``source``) as the gateway should run it
+        (0.8/1.0: as planned)."""
         return route
 
 

@@ -126,7 +126,7 @@ def _virtual_service(host: str, table: dict[int, dict[str, list[_Path]]], gatewa
             break  # the same routes on every bound port: written once, for all of them
     gateway_ref = gateway.name if gateway.namespace == namespace else ctx.dialect.gateway_ref(
         gateway.name, gateway.namespace, ctx.options.cluster_domain)
-    spec = {"hosts": [host], "gateways": [gateway_ref], "http": http}
+    spec = {"hosts": [host], **ctx.dialect.visibility(), "gateways": [gateway_ref], "http": http}
     return ctx.resource(Role.ROUTES, "VirtualService", namespace, dns_label(f"{host}-ingress"),
                         spec, own, comments)
 
@@ -136,4 +136,5 @@ def _route(path: _Path, namespace: str, ctx: Context) -> Json:
     if path.number is not None:
         destination["port"] = {"number": path.number}
     return ctx.dialect.ingress_route(
-        {"match": [{"uri": {path.kind: path.value}}], "route": [{"destination": destination}]}, ctx)
+        {"match": [{"uri": {path.kind: path.value}}], "route": [{"destination": destination}]},
+        path.ingress.ref, ctx)

@@ -37,8 +37,9 @@ class IstioV1:
     def kinds(self, version: str) -> tuple[Kind, ...]:
         return kinds.networking(VERSION)
 
-    def schema_dir(self, version: str) -> str | None:
-        return None
+    def schema_dir(self, version: str) -> str:
+        # One proto from 1.22 to 1.30: 1.30.3's schema forbids what each of them removed.
+        return SCHEMA_DIR
 
     def render(self, plan: Plan, existing: list[ExistingResource], options: Options) -> Rendered:
         from istiomigrate.subsets import SubsetNames

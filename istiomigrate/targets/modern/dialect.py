@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from istiomigrate.targets.istio.dialect import Dialect
 
 if TYPE_CHECKING:
+    from istiomigrate.findings import SourceRef
     from istiomigrate.model import Json
     from istiomigrate.plan import model as m
     from istiomigrate.targets.istio.context import Context
@@ -118,9 +119,13 @@ class ModernDialect(Dialect):
         # the gateway's namespace (keys tls.crt and tls.key, as the 0.8 secret had).
         return {"credentialName": secret}
 
-    def ingress_route(self, route: Json, ctx: Context) -> Json:
+    def ingress_route(self, route: Json, source: SourceRef, ctx: Context) -> Json:
         # Pilot 0.7/0.8's ingress never retried; modern gateways would.
         if ctx.options.accept_target_defaults:
+            uri = next(iter(route["match"][0]["uri"].items()))
+            ctx.report("IM120", f"--accept-target-defaults: no retries on the ingress route for "
+                       f"uri {uri[0]} {uri[1]!r}: the gateway now retries as the mesh's "
+                       "defaultHttpRetryPolicy says; Istio 0.8's ingress did not retry", source)
             return route
         return {**route, "retries": dict(NO_RETRIES)}
 

@@ -76,7 +76,7 @@ def _has_http(spec: Json) -> bool:
     return any(str(p.get("protocol", "")).upper().startswith("HTTP") for p in spec["ports"])
 
 
-def _is_legacy_default(doc: Json, resolve: Any) -> bool:
+def _is_legacy_default(doc: Json, resolve: v1alpha3.Resolve) -> bool:
     """The VirtualService the target writes for a host that had no RouteRule: read as "no
     VirtualService, no retries", legacy's default route. Only its exact shape counts."""
     spec, ns = doc["spec"], doc["metadata"]["namespace"]
@@ -87,7 +87,7 @@ def _is_legacy_default(doc: Json, resolve: Any) -> bool:
     host = resolve(spec["hosts"][0], ns)
     target = [{"destination": {"host": h}} for h in (spec["hosts"][0], host)]
     return route.get("name") == DEFAULT_ROUTE and set(route) == {"name", "route"} and \
-        route["route"][0:1] in ([t] for t in target) and len(route["route"]) == 1
+        route["route"] in ([t] for t in target)
 
 
 def _translated(doc: Json, cluster_domain: str) -> Json:
@@ -99,10 +99,8 @@ def _translated(doc: Json, cluster_domain: str) -> Json:
     if kind == "VirtualService":
         for route in spec.get("http") or []:
             _route(route)
-        spec["gateways"] = [_gateway_ref(g, cluster_domain) for g in spec["gateways"]] \
-            if "gateways" in spec else None
-        if spec["gateways"] is None:
-            del spec["gateways"]
+        if "gateways" in spec:
+            spec["gateways"] = [_gateway_ref(g, cluster_domain) for g in spec["gateways"]]
     elif kind == "DestinationRule":
         host = str(spec.get("host", ""))
         if "trafficPolicy" in spec:

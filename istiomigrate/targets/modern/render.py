@@ -30,6 +30,7 @@ def render(plan: m.Plan, ctx: Context) -> list[Resource]:
     resources.extend(_default_routes(plan, ctx))
     v1alpha3.unique_names(resources)
     _report_defaults(plan, ctx)
+    _report_sniffed(plan, ctx)
     return resources
 
 
@@ -89,7 +90,9 @@ def _first_source(plan: m.Plan) -> SourceRef | None:
     for hosts in plan.hosts.values():
         for legacy in (*hosts.rules, *hosts.policy_sources):
             return legacy.ref
-    return plan.entries[0].rule.ref if plan.entries else None
+    if plan.entries:
+        return plan.entries[0].rule.ref
+    return plan.ingress.ingresses[0].ref if plan.ingress is not None else None
 
 
 def _report_defaults(plan: m.Plan, ctx: Context) -> None:
@@ -115,11 +118,6 @@ def _report_defaults(plan: m.Plan, ctx: Context) -> None:
                        "self-signed or mismatched certificate now fails: add caCertificates, "
                        "or convert with --insecure-skip-verify to keep legacy's behaviour",
                        hosts.tls.rule.ref)
-    if plan.ingress is not None and ctx.options.accept_target_defaults:
-        ctx.report("IM120", "--accept-target-defaults: the ingress gateway's routes get no "
-                   "retries: {attempts: 0}, so the gateway retries as the mesh's "
-                   "defaultHttpRetryPolicy says; Istio 0.8's ingress did not retry",
-                   plan.ingress.ingresses[0].ref)
     if plan.ingress is not None and \
             ctx.options.ingress_gateway_selector == LEGACY_GATEWAY_LABELS:
         ctx.report("IM231", "the Gateway selects istio=ingressgateway, the label of Istio 0.8's "
@@ -127,6 +125,30 @@ def _report_defaults(plan: m.Plan, ctx: Context) -> None:
                    "are labelled istio=ingress: pass --ingress-gateway-selector istio=ingress "
                    "if yours is one, or the Gateway serves nothing",
                    plan.ingress.ingresses[0].ref)
+
+
+# Port-name prefixes 1.30.3 reads as a protocol (pkg/config/protocol); any other name, and no
+# name, is sniffed. Pilot 0.8 read every such port as TCP: no RouteRule applied (§3.1).
+_PROTOCOLS = frozenset({"grpc", "grpc-web", "http", "http_proxy", "http2", "https", "tcp", "tls",
+                        "udp", "mongo", "redis", "mysql"})
+
+
+def _report_sniffed(plan: m.Plan, ctx: Context) -> None:
+    """IM234 per port of a routed Service that legacy kept TCP and modern Istio sniffs."""
+    for hosts in plan.hosts.values():
+        host = hosts.host
+        if not hosts.has_http_rules or host.name is None or host.namespace is None:
+            continue
+        for name, number in plan.service_ports.get((host.namespace, host.name)) or []:
+            if name is not None and name.split("-", 1)[0].lower() in _PROTOCOLS:
+                continue
+            shown = f"named {name!r}" if name else "unnamed"
+            ctx.report("IM234", f"port {number} of Service {host.namespace}/{host.name} is "
+                       f"{shown}: Pilot 0.8 took it for TCP, so no RouteRule applied to it; "
+                       "modern Istio detects HTTP on it and applies the converted routes "
+                       f"there too. Name it tcp-{number} (or set appProtocol: tcp) to keep "
+                       "legacy's behaviour, or http-… if the routes were meant for it",
+                       hosts.rules[0].ref)
 
 
 def _named_lb(hosts: m.HostPlan) -> bool:
