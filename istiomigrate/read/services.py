@@ -101,14 +101,19 @@ def fast_service(text: str) -> tuple[str | None, str | None, dict[str, str] | No
 
 def full_service(text: str) -> tuple[str | None, str | None, dict[str, str] | None]:
     """The same three fields from a full parse, scalars kept as the text written."""
-    data = yamlload.load_keeping_text(text) or {}
-    meta = data.get("metadata") or {}
-    selector = (data.get("spec") or {}).get("selector")
+    data = _mapping_or_empty(yamlload.load_keeping_text(text))
+    meta = _mapping_or_empty(data.get("metadata"))
+    selector = _mapping_or_empty(data.get("spec")).get("selector")
     return (
         _text(meta.get("name")),
         _text(meta.get("namespace")),
         {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
     )
+
+
+def _mapping_or_empty(value: object) -> dict[object, object]:
+    """A mapping as it is; anything else (a Service of the wrong shape) as no fields."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: object) -> str | None:
