@@ -144,7 +144,7 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
             _add_service(inventory, default_namespace, name, namespace, selector)
             if name:  # ports are parsed from the text only if an Ingress needs them
                 inventory.service_ports.add_text((namespace or default_namespace, name),
-                                                 chunk.text)
+                                                 chunk.text, (source.display, chunk.line))
             continue
         try:
             data = yamlload.load_keeping_text(chunk.text)
