@@ -307,3 +307,28 @@ def test_a_real_full_file_system(tmp_path: Path) -> None:
             _no_temp_files(mount)
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_service_read_from_text_that_does_not_parse_names_its_file(tmp_path: Path) -> None:
+    """A Service's selector is cut from its text; its ports are parsed only when an Ingress
+    needs them, and then a Service that does not parse is an error naming it."""
+    source = (CASES / "ingress-named-ports" / "input.yaml").read_text()
+    path = tmp_path / "broken.yaml"
+    path.write_text('"' + source)  # an unterminated quoted scalar, the first line
+    result = invoke("convert", str(path))
+    assert_one_error_line(result, "broken.yaml")
+    assert "YAML does not parse" in result.stderr
+
+
+def test_existing_resource_with_odd_scalars_is_merged_into_as_written(tmp_path: Path) -> None:
+    """Only the shape is checked when reading: a number where a string label belongs is kept
+    (the output's schema check reports it, IM307), not an input error."""
+    path = tmp_path / "mixed.yaml"
+    path.write_text(f"{RULE}---\napiVersion: networking.istio.io/v1alpha3\n"
+                    "kind: DestinationRule\nmetadata: {name: reviews, labels: {team: 7}}\n"
+                    "spec: {host: reviews, subsets: [{name: old, labels: {version: 1.0}}]}\n")
+    result = invoke("convert", str(path))
+    assert result.exit_code == 1 and "IM307" in result.stderr, result.stderr
+    rule = next(d for d in yaml.safe_load_all(result.stdout) if d["kind"] == "DestinationRule")
+    assert rule["metadata"]["labels"] == {"team": 7}
+    assert rule["spec"]["subsets"][0]["name"] == "old"

@@ -250,7 +250,7 @@ def existing_problem(obj: dict[str, Any]) -> tuple[str, str] | None:
     from istiomigrate.schemas import type_problems
 
     try:
-        return next(iter(type_problems(obj)), None)
+        return next(iter(type_problems(obj, shape_only=True)), None)
     except RecursionError:
         return "spec", "nested too deeply (or a recursive alias)"
 
