@@ -104,8 +104,8 @@ def type_problems(doc: dict[str, Any], target: str | None = None, *,
 
 
 def _scalar_for_scalar(error: ValidationError) -> bool:
-    wanted = {error.validator_value} if isinstance(error.validator_value, str) else set(
-        error.validator_value)
+    value: Any = error.validator_value  # a type name or a list of them (set by validation)
+    wanted = {value} if isinstance(value, str) else set(value)
     return not (wanted & _CONTAINERS) and not isinstance(error.instance, (dict, list))
 
 
