@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import tempfile
 from pathlib import Path
 
+from istiomigrate.errors import InputError
+
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it over; keep the mode."""
+    """Write ``text`` to a temporary file beside ``path`` and rename it over; keep the mode.
+
+    A failure (a full disk, a quota, a read-only file system) leaves ``path`` as it was and
+    no temporary file behind, and is one ``InputError`` naming the file.
+    """
     path = Path(path)
+    try:
+        _write_and_replace(path, text)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}; the file is unchanged",
+                         file=str(path)) from None
+
+
+def _write_and_replace(path: Path, text: str) -> None:
     mode = path.stat().st_mode & 0o7777 if path.exists() else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -19,13 +34,10 @@ def atomic_write(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 

@@ -145,7 +145,9 @@ def _plan_file(source: SourceFile, mine: dict[int, _Slot], legacy: int) -> FileP
         return FilePlan(source, source.text, legacy)
     written = [r for chunk in sorted(mine) for r in mine[chunk].resources]
     if source.display.endswith(".json"):
-        return FilePlan(source, _json_text(source, written), legacy, written)
+        text = _json_text(source, written)
+        if text is not None:
+            return FilePlan(source, text, legacy, written)
     newline = "\r\n" if "\r\n" in source.text else "\n"
     parts = []
     for chunk in source.chunks:
@@ -209,16 +211,30 @@ def _identity(obj: Json) -> _Identity:
     return (obj.get("kind"), meta.get("namespace"), meta.get("name"))
 
 
-def _json_text(source: SourceFile, resources: list[Resource]) -> str:
-    """A JSON manifest has no comments to keep: its other objects, then the new resources."""
-    original = json.loads(source.text)
-    objects = original.get("items", []) if original.get("kind") == "List" else [original]
+def _json_text(source: SourceFile, resources: list[Resource]) -> str | None:
+    """A JSON manifest has no comments to keep: its other objects, then the new resources.
+
+    None when the file is not one JSON object (a ``.json`` file holding YAML, which the
+    reader read as YAML): it is rewritten as YAML, document by document. A byte order
+    mark is kept.
+    """
+    bom = "\ufeff" if source.text.startswith("\ufeff") else ""
+    try:
+        original = json.loads(source.text[len(bom):])
+    except ValueError:
+        return None
+    if not isinstance(original, dict):
+        return None
+    items = original.get("items")
+    objects = (items if isinstance(items, list) else []) if original.get(
+        "kind") == "List" else [original]
     replaced = _replaced(resources)
-    kept = [o for o in objects if not _converted(o, replaced)]
+    kept = [o for o in objects if not (isinstance(o, dict) and _converted(o, replaced))]
     docs = kept + [r.document() for r in resources]
     if len(docs) == 1:
-        return json.dumps(docs[0], indent=2) + "\n"
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2) + "\n"
+        return bom + json.dumps(docs[0], indent=2) + "\n"
+    return bom + json.dumps({"apiVersion": "v1", "kind": "List", "items": docs},
+                            indent=2) + "\n"
 
 
 def _converted(obj: Json, replaced: set[_Identity]) -> bool:

@@ -77,6 +77,38 @@ def validate_output(doc: dict[str, Any], target: str) -> list[str]:
     return [f"{path or '<document>'}: {message}" for path, message in problems]
 
 
+_CONTAINERS = {"object", "array"}
+
+
+def type_problems(doc: dict[str, Any], target: str | None = None, *,
+                  shape_only: bool = False) -> list[tuple[str, str]]:
+    """Where a v1alpha3 document holds a value of the wrong JSON type for ``target``.
+
+    Only types: ``verify`` and the merge read hand-written resources, where an
+    unknown field or a value out of range is the user's business, but a list where a
+    mapping belongs cannot be simulated or merged into. ``(field, message)`` pairs, the
+    field dotted like ``spec.http[0].route``. Without ``target``, the newest target's
+    schema (types do not differ between them). ``shape_only`` keeps only mappings and lists
+    where the other or a scalar belongs, and scalars where a mapping or list belongs
+    (``version: 1`` for a string label is the user's to keep).
+    """
+    version = target or (TARGETS[-1] if TARGETS else None)
+    kind = doc.get("kind")
+    group = targets.for_version(version).schema_dir(version) if version in TARGETS else None
+    if kind not in OUTPUT_KINDS or group is None:
+        return []
+    errors = [e for e in _validator(group, kind).iter_errors(_as_json(doc))
+              if e.validator == "type" and not (shape_only and _scalar_for_scalar(e))]
+    return [(_format_path(e.absolute_path) or "<document>",
+             _message("type", e.validator_value, e.instance, {}, e.message)) for e in errors]
+
+
+def _scalar_for_scalar(error: ValidationError) -> bool:
+    value: Any = error.validator_value  # a type name or a list of them (set by validation)
+    wanted = {value} if isinstance(value, str) else set(value)
+    return not (wanted & _CONTAINERS) and not isinstance(error.instance, (dict, list))
+
+
 def validate_legacy(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """Validate a legacy RouteRule, DestinationPolicy or EgressRule document.
 

@@ -205,7 +205,7 @@ def test_command_exits_2_on_a_gateway_of_the_wrong_shape(tmp_path: Path) -> None
     bad.write_text("apiVersion: networking.istio.io/v1alpha3\nkind: Gateway\n"
                    "metadata: {name: g, namespace: istio-system}\nspec: {selector: [x]}\n")
     result = CliRunner().invoke(app, ["verify", case, "--against", str(bad)])
-    assert result.exit_code == 2 and "spec.selector must be a mapping" in result.stderr
+    assert result.exit_code == 2 and "spec.selector: expected object" in result.stderr
 
 
 # --- hand-broken conversions: verify must catch each -------------------------------------------

@@ -182,12 +182,15 @@ def convert(
         result = _run(paths, namespace, replace(options, default_namespace=namespace), exclude)
         if output_dir is not None or in_place or diff:
             report = _write_files(result, paths, output_dir, in_place, allow_lossy, diff)
+            report_to(report)
         else:
-            report = _print_resources(result, OutputFormat.yaml if output is None else output)
+            text, report = _resources_text(result, OutputFormat.yaml if output is None else output)
+            report_to(report)  # first: a --report-file that cannot be written leaves stdout empty
+            sys.stdout.write(text)
+            sys.stdout.flush()
     except Conflict as exc:
         print(f"istiomigrate: error: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
-    report_to(report)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
 
 
@@ -290,15 +293,14 @@ def _run(paths: list[str], namespace: str, options: Options,
     return pipeline.run(inventory, options)
 
 
-def _print_resources(result: PipelineResult, output: OutputFormat) -> Report:
-    """The converted resources on stdout, as one YAML or JSON stream; returns the report."""
+def _resources_text(result: PipelineResult, output: OutputFormat) -> tuple[str, Report]:
+    """The converted resources as one YAML or JSON stream for stdout, and the report."""
     from istiomigrate import emit, pipeline
 
     resources = result.conversion.resources
-    sys.stdout.write(emit.json_stream(resources) if output is OutputFormat.json
-                     else emit.yaml_stream(resources))
-    sys.stdout.flush()
-    return pipeline.build_report(result)
+    text = (emit.json_stream(resources) if output is OutputFormat.json
+            else emit.yaml_stream(resources))
+    return text, pipeline.build_report(result)
 
 
 def _write_files(result: PipelineResult, paths: list[str], output_dir: Path | None,

@@ -81,7 +81,7 @@ def verify(
     gateway = gateway_selector(ingress_gateway_selector)
     try:
         inventory = read_paths(paths, default_namespace=namespace)
-        docs = read_converted(against)
+        docs = read_converted(against, target.value)
     except ValueError as exc:  # not an InputError (those reach the error boundary as they are)
         raise CommandError(str(exc)) from None
     options = Options(target=target.value, cluster_domain=cluster_domain,
@@ -138,39 +138,72 @@ def _findings(inventory: Inventory, options: Options) -> list[Finding]:
     return [*inventory.findings, *conversion.findings]
 
 
-def read_converted(paths: list[str]) -> list[Json]:
-    """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped."""
-    from istiomigrate.read import yamlload
+def read_converted(paths: list[str], target: str | None = None) -> list[Json]:
+    """v1alpha3 documents from YAML or JSON files (``kind: List`` unwrapped); others skipped.
+
+    The files are hand-written as often as not: whatever they hold is one
+    ``InputError`` naming the file and document (and the field, where one is wrong),
+    never a traceback from the simulators. With ``target``, values of the wrong type
+    for its schema are such errors too.
+    """
     from istiomigrate.read.inputs import iter_inputs
-    from istiomigrate.read.protojson import as_pilot_read
 
     docs: list[Json] = []
     for source in iter_inputs(paths):
-        try:
-            loaded = list(yamlload.load_all(source.text))  # bounded: no alias bomb
-        except yaml.YAMLError as exc:
-            line = yamlload.error_line(exc)
-            raise InputError(f"YAML does not parse: {yamlload.error_text(exc)}",
-                             file=source.display, line=None if line is None else line + 1
-                             ) from None
-        for data in loaded:
-            docs.extend(_networking(as_pilot_read(data), source.display))
+        docs.extend(_converted_file(source.text, source.display, target))
     return docs
 
 
-def _networking(data: Any, file: str) -> list[Json]:
+def _converted_file(text: str, file: str, target: str | None) -> list[Json]:
+    """One file's documents, read as Pilot read them (snake_case names, nulls absent)."""
+    from istiomigrate.read import yamlload
+    from istiomigrate.read.protojson import as_pilot_read
+
+    docs: list[Json] = []
+    index = 0
+    try:
+        for index, data in enumerate(yamlload.load_all(text)):  # bounded: no alias bomb
+            docs.extend(_networking(as_pilot_read(data), file, index, target))
+    except yaml.YAMLError as exc:
+        line = yamlload.error_line(exc)
+        raise InputError(f"YAML does not parse: {yamlload.error_text(exc)}", file=file,
+                         line=None if line is None else line + 1) from None
+    except RecursionError:
+        raise InputError("nested too deeply (or a recursive alias)", file=file,
+                         document=index) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a YAML tag's constructor refused
+        raise InputError(f"YAML value not understood: {_one_line(exc)}", file=file) from None
+    return docs
+
+
+def _one_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _networking(data: Any, file: str, index: int, target: str | None) -> list[Json]:
     if data is None:
         return []
     if not isinstance(data, dict):
-        raise InputError("a document must be a mapping", file=file)
+        raise InputError("a document must be a mapping", file=file, document=index)
     if data.get("kind") == "List":
-        return [d for item in data.get("items") or [] for d in _networking(item, file)]
+        items = data.get("items")
+        if items is not None and not isinstance(items, list):
+            raise InputError("must be a list", file=file, document=index, field="items")
+        return [d for item in items or [] for d in _networking(item, file, index, target)]
     if data.get("kind") not in CONVERTED_KINDS:
         return []
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InputError("must be a mapping", file=file, document=index, field="metadata")
+    name = (metadata or {}).get("name", "?")
     problem = shape_problem(data.get("spec"))
+    if not problem and target is not None:
+        from istiomigrate.schemas import type_problems
+
+        problem = next((f"{path}: {message}" for path, message in type_problems(data, target)),
+                       None)
     if problem:
-        name = (data.get("metadata") or {}).get("name", "?")
-        raise InputError(f"{data['kind']} {name}: {problem}", file=file)
+        raise InputError(f"{data['kind']} {name}: {problem}", file=file, document=index)
     return [data]
 
 

@@ -136,11 +136,15 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
         if not kinds and "{{" not in chunk.text:
             continue
         if kinds == {SERVICE_KIND} and _PLAIN_SERVICE.search(chunk.text) and "{{" not in chunk.text:
-            name, namespace, selector = service_selector(chunk.text)
+            try:
+                name, namespace, selector = service_selector(chunk.text)
+            except yaml.YAMLError as exc:
+                _unparsable(source, chunk, exc, inventory, explicit)
+                continue
             _add_service(inventory, default_namespace, name, namespace, selector)
             if name:  # ports are parsed from the text only if an Ingress needs them
                 inventory.service_ports.add_text((namespace or default_namespace, name),
-                                                 chunk.text)
+                                                 chunk.text, (source.display, chunk.line))
             continue
         try:
             data = yamlload.load_keeping_text(chunk.text)
@@ -153,9 +157,15 @@ def read_source(source: SourceFile, inventory: Inventory, default_namespace: str
         objects = list(_objects(data, chunk))
         # v1alpha3 resources are merged into and written back: they need YAML's own types.
         # Decided on what was read, not on the text (which may only escape or tag names).
-        typed = [obj for obj, _ in _objects(yamlload.load(chunk.text), chunk)] if any(
-            isinstance(obj.get("kind"), str) and obj["kind"] in _MERGED_INTO_KINDS
-            for obj, _ in objects) else None
+        try:
+            typed = [obj for obj, _ in _objects(yamlload.load(chunk.text), chunk)] if any(
+                isinstance(obj.get("kind"), str) and obj["kind"] in _MERGED_INTO_KINDS
+                for obj, _ in objects) else None
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            # A tag YAML's constructor refuses (``!!int x``): the text loader kept it as text.
+            raise InputError(f"YAML value not understood: {_first_line(exc)}",
+                             file=source.display, line=chunk.body_line,
+                             document=chunk.index) from None
         for i, (obj, line) in enumerate(objects):
             _classify(obj, source.display, line, where, inventory, default_namespace, chunk,
                       typed[i] if typed else obj)
@@ -208,9 +218,17 @@ def _classify(
     if kind in LEGACY_KINDS and is_legacy_api(api):
         inventory.legacy.append(parse_legacy(obj, ref, where, chunk, inventory))
     elif isinstance(kind, str) and (kind, api) in _MERGED_INTO:
+        problem = existing_problem(typed)
+        if problem is not None:
+            field_path, message = problem
+            line = chunk.line - 1 + yamlload.line_of(chunk.text, _steps(field_path)) if (
+                line == chunk.body_line) else line  # an item of a List: the item's line
+            raise InputError(f"{kind} {namespace}/{name}: {message}", file=file, line=line,
+                             document=chunk.index, field=field_path)
         inventory.existing.append(ExistingResource(kind, namespace, name, typed, where, ref))
     elif kind == SERVICE_KIND and api == SERVICES.api_version:
-        selector = (obj.get("spec") or {}).get("selector")
+        spec = obj.get("spec")
+        selector = spec.get("selector") if isinstance(spec, dict) else None
         if isinstance(selector, dict):
             _add_service(inventory, default_namespace, name, namespace,
                          {str(k): str(v) for k, v in selector.items()})
@@ -220,6 +238,34 @@ def _classify(
         resource = legacy_ingress(obj, ref, where, chunk, inventory)
         if resource is not None:
             inventory.legacy.append(resource)
+
+
+def existing_problem(obj: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, message) where an existing v1alpha3 resource is not the shape conversions
+    merge into and write back (``spec: 1``, ``hosts: 1``, ``subsets: 7``); None if it is.
+
+    Only the shape: unknown fields and odd values are the user's and are kept as written.
+    """
+    if not isinstance(obj.get("metadata", {}), dict):
+        return "metadata", "must be a mapping"
+    if not isinstance(obj.get("spec"), dict):
+        return "spec", "must be a mapping"
+    from istiomigrate.schemas import type_problems
+
+    try:
+        return next(iter(type_problems(obj, shape_only=True)), None)
+    except RecursionError:
+        return "spec", "nested too deeply (or a recursive alias)"
+
+
+def _steps(field_path: str) -> tuple[str | int, ...]:
+    """``spec.http[0].route`` as the steps ``line_of`` walks."""
+    return tuple(int(p) if p.isdigit() else p
+                 for p in re.split(r"[.\[\]]+", field_path) if p)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
 def legacy_ingress(obj: dict[str, Any], ref: SourceRef, where: DocRef | None, chunk: Chunk | None,

@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+import yaml
+
+from istiomigrate.errors import InputError
 from istiomigrate.read import yamlload
 
 _UNUSUAL = re.compile(r"[&*!|>]|\{\{|^\s*<<", re.M)
@@ -101,14 +104,19 @@ def fast_service(text: str) -> tuple[str | None, str | None, dict[str, str] | No
 
 def full_service(text: str) -> tuple[str | None, str | None, dict[str, str] | None]:
     """The same three fields from a full parse, scalars kept as the text written."""
-    data = yamlload.load_keeping_text(text) or {}
-    meta = data.get("metadata") or {}
-    selector = (data.get("spec") or {}).get("selector")
+    data = _mapping_or_empty(yamlload.load_keeping_text(text))
+    meta = _mapping_or_empty(data.get("metadata"))
+    selector = _mapping_or_empty(data.get("spec")).get("selector")
     return (
         _text(meta.get("name")),
         _text(meta.get("namespace")),
         {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
     )
+
+
+def _mapping_or_empty(value: object) -> dict[object, object]:
+    """A mapping as it is; anything else (a Service of the wrong shape) as no fields."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: object) -> str | None:
@@ -160,10 +168,16 @@ class ServicePorts:
     def __init__(self) -> None:
         self._ports: dict[tuple[str, str], list[Port]] = {}
         self._texts: dict[tuple[str, str], str] = {}
+        self._where: dict[tuple[str, str], tuple[str, int]] = {}
 
-    def add_text(self, key: tuple[str, str], text: str) -> None:
+    def add_text(self, key: tuple[str, str], text: str,
+                 where: tuple[str, int] | None = None) -> None:
+        """A Service's text, parsed on first use; ``where`` (file, line) names it if it
+        turns out not to parse (the selector was cut out of the text without parsing)."""
         self._texts[key] = text
         self._ports.pop(key, None)
+        if where is not None:
+            self._where[key] = where
 
     def add(self, key: tuple[str, str], ports: list[Port]) -> None:
         self._ports[key] = ports
@@ -172,7 +186,13 @@ class ServicePorts:
     def get(self, key: tuple[str, str]) -> list[Port] | None:
         """The Service's ports; None when it is not in the input or declares none."""
         if key in self._texts:
-            self._ports[key] = service_ports(self._texts.pop(key))
+            try:
+                self._ports[key] = service_ports(self._texts.pop(key))
+            except yaml.YAMLError as exc:
+                file, line = self._where.get(key, (None, None))
+                offset = yamlload.error_line(exc)
+                raise InputError(f"YAML does not parse: {yamlload.error_text(exc)}", file=file,
+                                 line=None if line is None else line + (offset or 0)) from None
         return self._ports.get(key) or None
 
     def as_dict(self) -> dict[tuple[str, str], list[Port]]:

@@ -31,6 +31,10 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
+SafeLoader = _BaseLoader
+"""The safe loader, in C where PyYAML has libyaml: for callers that load whole streams."""
+
+
 class Plain(str):
     """A plain scalar that YAML would have typed as something other than a string."""
 
