@@ -93,20 +93,41 @@ def rewrite(base: Path, changes: list[Change]) -> None:
                for i, c in enumerate(changes)]
     lock = _create(directory)
     try:
-        for entry, change in zip(entries, changes, strict=True):
-            _write_text(directory / entry.text, change.after)
-        _commit(directory, entries)
-        done: list[tuple[Entry, Change]] = []
         try:
             for entry, change in zip(entries, changes, strict=True):
-                replace_unchanged(change.path, change.after, entry.original, entry.tmp)
-                done.append((entry, change))
-        except FileChanged as exc:
-            _roll_back(directory, done)
-            raise Conflict(f"{shown(exc.path)}: {exc.reason}; nothing written") from None
+                _write_text(directory / entry.text, change.after)
+            _commit(directory, entries)
+        except OSError as exc:  # a full disk, most likely: no input file was touched yet
+            _remove(directory)
+            raise InputError(f"cannot write the journal: {exc.strerror or exc}; nothing "
+                             "written", file=shown(directory)) from None
+        _replace_all(directory, entries, changes)
         _remove(directory)
     finally:
         os.close(lock)
+
+
+def _replace_all(directory: Path, entries: list[Entry], changes: list[Change]) -> None:
+    """The renames, once the journal is committed: on a failure, the files already
+    replaced are put back; if even that fails, the committed journal completes them."""
+    done: list[tuple[Entry, Change]] = []
+    try:
+        for entry, change in zip(entries, changes, strict=True):
+            replace_unchanged(change.path, change.after, entry.original, entry.tmp)
+            done.append((entry, change))
+    except FileChanged as exc:
+        _roll_back(directory, done)
+        raise Conflict(f"{shown(exc.path)}: {exc.reason}; nothing written") from None
+    except OSError as exc:
+        failed = shown(changes[len(done)].path)
+        try:
+            _roll_back(directory, done)
+        except OSError:
+            raise InputError(f"cannot write: {exc.strerror or exc}; the journal "
+                             f"{shown(directory)} holds the rest: free space and run convert "
+                             "--in-place again to complete it", file=failed) from None
+        raise InputError(f"cannot write: {exc.strerror or exc}; every file is unchanged",
+                         file=failed) from None
 
 
 def complete(base: Path) -> list[Path]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from istiomigrate.emit import comment, data_to_yaml, to_yaml
-from istiomigrate.kinds import INGRESS_KIND, LEGACY_KINDS, is_legacy_api
+from istiomigrate.kinds import INGRESS_KIND, LEGACY_KINDS, ROUTE_RULE, is_legacy_api
 from istiomigrate.model import Json, Resource, Role
 from istiomigrate.plan.resolve import precedence_key
 from istiomigrate.read import yamlload
@@ -123,8 +123,8 @@ def _anchor(res: Resource, beside: dict[str | None, DocRef], order: dict[str, in
         # Placed resources come from files, whose legacy resources all have a doc (as below).
         return next(  # type: ignore[return-value]
             (i.doc for i in res.legacy if i.doc is not None), res.legacy[0].doc)
-    if res.role is Role.ROUTES:
-        rules = [r for r in res.legacy if r.doc is not None]
+    rules = [r for r in res.legacy if r.kind == ROUTE_RULE and r.doc is not None]
+    if res.role is Role.ROUTES and rules:
         return min(rules, key=precedence_key).doc  # type: ignore[return-value]
     if res.role is Role.POLICY:
         docs = [p.doc for p in res.legacy if p.kind == "DestinationPolicy" and p.doc]
