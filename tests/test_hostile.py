@@ -24,7 +24,9 @@ from tests.helpers import FIXTURES
 CASES = FIXTURES / "cases"
 EXPECTATIONS = sorted(CASES.glob("*/expect*.yaml"))
 # The fixture options a command line can give, and their flags.
-FLAGS = {"target": "--target", "cluster_domain": "--cluster-domain", "egress_tls": "--egress-tls"}
+FLAGS = {"target": "--target", "cluster_domain": "--cluster-domain", "egress_tls": "--egress-tls",
+         "ingress_gateway_selector": "--ingress-gateway-selector",
+         "ingress_gateway_namespace": "--ingress-gateway-namespace"}
 
 
 def invoke(*args: str):
@@ -47,7 +49,14 @@ def _flags(expect: Path) -> list[str] | None:
     options = (yaml.safe_load(expect.read_text()) or {}).get("options", {})
     if set(options) - set(FLAGS):
         return None
-    return [arg for key, value in options.items() for arg in (FLAGS[key], str(value))]
+    return [arg for key, value in options.items() for arg in (FLAGS[key], _flag_value(value))]
+
+
+def _flag_value(value: object) -> str:
+    """``[[app, edge]]`` (a selector's pairs) as ``app=edge``; anything else as text."""
+    if isinstance(value, list):
+        return ",".join(f"{k}={v}" for k, v in value)
+    return str(value)
 
 
 def _documents(root: Path) -> list[dict]:
@@ -332,3 +341,23 @@ def test_existing_resource_with_odd_scalars_is_merged_into_as_written(tmp_path: 
     rule = next(d for d in yaml.safe_load_all(result.stdout) if d["kind"] == "DestinationRule")
     assert rule["metadata"]["labels"] == {"team": 7}
     assert rule["spec"]["subsets"][0]["name"] == "old"
+
+
+def test_a_resource_that_nothing_names_is_still_placed() -> None:
+    """A policy replacing no document and needed by no rule the tree names (a target that
+    does not say) goes into the first legacy document rather than being lost."""
+    from istiomigrate import place
+    from istiomigrate.options import Options
+    from istiomigrate.pipeline import run
+    from istiomigrate.read.inventory import read_paths
+
+    inventory = read_paths([str(CASES / "http-actions" / "input.yaml")])
+    result = run(inventory, Options(target="0.8"))
+    resources = result.conversion.resources
+    orphans = [r for r in resources if not r.legacy and r.merged_into is None]
+    assert orphans, "the case has a DestinationRule only for another host's subsets"
+    for res in orphans:
+        res.beside = []
+    plans = place.plan(inventory.files, resources, inventory.legacy)
+    written = [id(r) for p in plans for r in p.written]
+    assert all(id(r) in written for r in resources)
