@@ -69,6 +69,8 @@ def plan(files: list[SourceFile], resources: list[Resource],
     orphans = [r for r in resources if _orphan(r)]
     for res in [r for r in resources if not _orphan(r)] + orphans:
         anchor = _beside(res, homes) if _orphan(res) else _anchor(res, beside, order)
+        if anchor is None:  # needed by nothing placed (a target that names no rule): first file
+            anchor = next((item.doc for item in legacy if item.doc is not None), None)
         if anchor is None:
             continue
         anchors[id(res)] = anchor
@@ -108,7 +110,7 @@ def _orphan(res: Resource) -> bool:
 
 def _beside(res: Resource, homes: dict[DocRef, DocRef]) -> DocRef | None:
     """Where an orphan goes: next to what the first rule needing it became, else in that
-    rule's document; None when nothing in the tree needs it (it is not written)."""
+    rule's document; None when no rule of the tree says it needs it."""
     for item in res.beside:
         if item.doc is not None and item.doc in homes:
             return homes[item.doc]

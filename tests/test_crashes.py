@@ -24,7 +24,9 @@ from tests.helpers import FIXTURES
 CASES = FIXTURES / "cases"
 EXPECTATIONS = sorted(CASES.glob("*/expect*.yaml"))
 # The fixture options a command line can give, and their flags.
-FLAGS = {"target": "--target", "cluster_domain": "--cluster-domain", "egress_tls": "--egress-tls"}
+FLAGS = {"target": "--target", "cluster_domain": "--cluster-domain", "egress_tls": "--egress-tls",
+         "ingress_gateway_selector": "--ingress-gateway-selector",
+         "ingress_gateway_namespace": "--ingress-gateway-namespace"}
 
 
 def invoke(*args: str):
@@ -47,7 +49,14 @@ def _flags(expect: Path) -> list[str] | None:
     options = (yaml.safe_load(expect.read_text()) or {}).get("options", {})
     if set(options) - set(FLAGS):
         return None
-    return [arg for key, value in options.items() for arg in (FLAGS[key], str(value))]
+    return [arg for key, value in options.items() for arg in (FLAGS[key], _flag_value(value))]
+
+
+def _flag_value(value: object) -> str:
+    """``[[app, edge]]`` (a selector's pairs) as ``app=edge``; anything else as text."""
+    if isinstance(value, list):
+        return ",".join(f"{k}={v}" for k, v in value)
+    return str(value)
 
 
 def _documents(root: Path) -> list[dict]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,39 @@ def test_hostile_yaml_never_crashes(text: str) -> None:
 @given(mutated_seed())
 def test_mutated_fixtures_never_crash(seed: tuple[str, bytes]) -> None:
     exercise(*seed)
+
+
+TREES = [p for p in (FIXTURES / "trees").iterdir() if p.is_dir()]
+
+
+@st.composite
+def mutated_tree(draw) -> tuple[Path, str, bytes]:
+    """One file of a fixture tree, mutated: placement across the files of a tree."""
+    tree = draw(st.sampled_from(TREES))
+    files = sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file())
+    name = draw(st.sampled_from(files))
+    data = bytearray((tree / name).read_bytes())
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if draw(st.booleans()) and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        else:
+            del data[at:at + draw(st.integers(1, 16))]
+    return tree, name, bytes(data)
+
+
+@PROFILE
+@given(mutated_tree())
+def test_mutated_trees_never_crash(case: tuple[Path, str, bytes]) -> None:
+    tree, name, data = case
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "in"
+        shutil.copytree(tree, root, symlinks=True)
+        (root / name).write_bytes(data)
+        _invoke(["convert", str(root), "--output-dir", str(Path(tmp) / "out")])
+        _invoke(["convert", str(root), "--diff"])
+        _invoke(["convert", str(root), "--in-place", "--allow-lossy"])
+        _invoke(["check", str(root)])
 
 
 @pytest.mark.parametrize("raw", TAGGED)
