@@ -27,6 +27,18 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def _write_and_replace(path: Path, text: str) -> None:
+    tmp = _staged(path, text)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _staged(path: Path, text: str) -> str:
+    """``text`` in a temporary file beside ``path``, with the mode ``path`` has or will
+    have; the temporary file is gone again if this fails."""
     mode = path.stat().st_mode & 0o7777 if path.exists() else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -35,11 +47,35 @@ def _write_and_replace(path: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
+
+
+def write_all(files: list[tuple[Path, str]]) -> None:
+    """Write every file or none: all texts are staged beside their targets first (where a
+    full disk or a quota shows), and only then renamed over them.
+
+    A failure while staging removes every staged file and leaves every target as it was:
+    one ``InputError`` naming the file that could not be written.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in files:
+            try:
+                staged.append((_staged(path, text), path))
+            except OSError as exc:
+                raise InputError(f"cannot write: {exc.strerror or exc}; nothing written",
+                                 file=str(path)) from None
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
 
 
 def _umask() -> int:

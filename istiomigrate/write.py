@@ -9,12 +9,13 @@ an interrupted run loses nothing and an edit made meanwhile is never overwritten
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 from pathlib import Path
 
 from istiomigrate.errors import InputError
-from istiomigrate.files import atomic_write
+from istiomigrate.files import write_all
 from istiomigrate.place import FilePlan
 from istiomigrate.read.inventory import SourceFile
 
@@ -63,10 +64,26 @@ def write_tree(plans: list[FilePlan], inputs: list[str], out: Path) -> list[Path
         if item.source.display.endswith(YAML_SUFFIXES) or item.changed or item.source.path is None:
             targets.append((item, mirror_path(item.source, base, out)))
     _check_writable(sorted({t.parent for _, t in targets}))
-    for item, target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, item.text)
+    created = _make_parents(sorted({t.parent for _, t in targets}))
+    try:
+        write_all([(target, item.text) for item, target in targets])
+    except BaseException:
+        for directory in reversed(created):  # what this run made, if still empty
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
     return [t for _, t in targets]
+
+
+def _make_parents(directories: list[Path]) -> list[Path]:
+    """Create the missing directories, parents first; the ones created, in that order."""
+    created: list[Path] = []
+    for directory in directories:
+        missing = [d for d in (directory, *directory.parents) if not d.exists()]
+        for d in reversed(missing):
+            d.mkdir()
+            created.append(d)
+    return created
 
 
 def write_in_place(plans: list[FilePlan], inputs: list[str]) -> list[Path]:

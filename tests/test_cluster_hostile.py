@@ -419,3 +419,14 @@ def test_unknown_fields_follow_the_schema_into_arrays_and_maps() -> None:
         "metadata.bogus", "spec.http[0].route[1].weight", "spec.http[1].x", "spec.typo",
         "extra"])
     assert unknown_fields(None, obj) == []
+
+
+def test_a_live_resource_of_the_wrong_shape_is_one_clear_error(mesh) -> None:
+    """A VirtualService whose hosts are not a list cannot be merged into: said, not crashed."""
+    kube, kubeconfig = mesh
+    kube.add({"apiVersion": "networking.istio.io/v1alpha3", "kind": "VirtualService",
+              "metadata": {"name": "odd", "namespace": "bookinfo"},
+              "spec": {"hosts": 1, "http": [{"route": [{"destination": {"host": "x"}}]}]}})
+    line = one_error(run(kubeconfig))
+    assert "virtualservices.networking.istio.io bookinfo/odd: field spec.hosts" in line
+    assert "cannot be merged into" in line

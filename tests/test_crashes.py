@@ -349,3 +349,26 @@ def test_existing_resource_with_odd_scalars_is_merged_into_as_written(tmp_path: 
     rule = next(d for d in yaml.safe_load_all(result.stdout) if d["kind"] == "DestinationRule")
     assert rule["metadata"]["labels"] == {"team": 7}
     assert rule["spec"]["subsets"][0]["name"] == "old"
+
+
+def test_output_dir_is_written_whole_or_not_at_all(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk that fills up at the third file leaves no output file, directory or temp file."""
+    import errno
+
+    real_fsync = os.fsync
+    calls = {"n": 0}
+
+    def third_fails(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(os, "fsync", third_fails)
+    result = invoke("convert", str(FIXTURES / "trees" / "mixed"), "--output-dir", str(out))
+    assert_one_error_line(result, "No space left on device")
+    assert calls["n"] == 3
+    assert not out.exists()
+    _no_temp_files(tmp_path)

@@ -40,6 +40,7 @@ from istiomigrate.read.inventory import (
     ExistingResource,
     Inventory,
     LegacyResource,
+    existing_problem,
     legacy_ingress,
     parse_legacy,
 )
@@ -136,6 +137,10 @@ def _read_existing(reader: _Reader, snapshot: Snapshot, label: str,
                                       "are not merged into"):
                 meta = obj.get("metadata") or {}
                 ns, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+                problem = existing_problem(obj)
+                if problem is not None:  # what conversions merge into must have its shape
+                    raise ClusterError(f"{kind.qualified} {ns}/{name}: field {problem[0]} "
+                                       f"{problem[1]}; cannot be merged into")
                 ref = SourceRef(kind.kind, ns, name, label)
                 snapshot.inventory.existing.append(
                     ExistingResource(kind.kind, ns, name, obj, None, ref))
