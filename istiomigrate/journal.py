@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from istiomigrate import escape
 from istiomigrate.errors import InputError
 from istiomigrate.files import (
     FileChanged,
@@ -181,7 +182,7 @@ def pending(base: Path) -> bool:
 
 def shown(path: Path) -> str:
     """A path for the terminal: file names are input, so control characters are escaped."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(path))
+    return escape.shown(path)
 
 
 def _changed_message(path: Path) -> str:

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from istiomigrate.errors import InputError
+from istiomigrate.escape import shown
 from istiomigrate.files import write_all
 from istiomigrate.place import FilePlan
 from istiomigrate.read.inventory import SourceFile
@@ -140,7 +141,7 @@ def _check_writable(directories: list[Path]) -> None:
 
 
 def unified_diff(item: FilePlan, label: str | None = None) -> str:
-    name = (label or item.source.display).lstrip("/")
+    name = shown(label or item.source.display).lstrip("/")
     return "".join(difflib.unified_diff(
         item.source.text.splitlines(keepends=True), item.text.splitlines(keepends=True),
         fromfile=f"a/{name}", tofile=f"b/{name}",

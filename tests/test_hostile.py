@@ -469,3 +469,24 @@ def test_a_list_spelt_oddly_keeps_its_other_items(tmp_path: Path, spelt: str) ->
     kept = [i["metadata"]["name"] for d in docs if d["kind"] == "List" for i in d["items"]]
     assert kept == ["keep-me"]
     assert "VirtualService" in [d["kind"] for d in docs]
+
+
+def test_diff_headers_name_a_hostile_file_on_one_line(tmp_path: Path) -> None:
+    """``--diff`` is data on stdout, but its header lines name files: escaped, one line each."""
+    root = tmp_path / "in"
+    root.mkdir()
+    hostile = root / "evil\x1b[2Jname\n+injected.yaml"
+    hostile.write_text((ROOT / "fixtures" / "example" / "bookinfo" / "routing.yaml").read_text())
+    result = invoke("convert", str(root), "--diff")
+    assert result.exit_code in (0, 1), result.stderr
+    headers = [line for line in result.stdout.splitlines() if line.startswith(("--- ", "+++ "))]
+    assert len(headers) == 2 and "\x1b" not in result.stdout.split("@@")[0]
+    assert all("evil\\x1b[2Jname\\x0a+injected.yaml" in line for line in headers), headers
+
+
+def test_cluster_plan_lines_escape_what_came_from_the_cluster() -> None:
+    from istiomigrate.cluster import plan as cluster_plan
+
+    text = cluster_plan.render(cluster_plan.Plan(), "cluster ctx\x1b]0;owned\x07")
+    assert "\x1b" not in text and "\x07" not in text
+    assert "cluster ctx\\x1b]0;owned\\x07" in text.splitlines()[0]

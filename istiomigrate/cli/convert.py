@@ -319,11 +319,15 @@ def _write_files(result: PipelineResult, paths: list[str], output_dir: Path | No
     elif in_place:
         write.write_in_place(plans, paths)
     if diff:
-        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        terminal = sys.stdout.isatty()
+        colour = terminal and not os.environ.get("NO_COLOR")
         for item in plans:
             if item.changed:
-                sys.stdout.write(_colour_diff(write.unified_diff(item)) if colour
-                                 else write.unified_diff(item))
+                text = write.unified_diff(item)
+                if terminal:  # a pipe gets the exact patch; a terminal no escape sequence
+                    text = "".join(shown(line.rstrip("\n")) + "\n"
+                                   for line in text.splitlines(keepends=True))
+                sys.stdout.write(_colour_diff(text) if colour else text)
     if not result.inventory.legacy:
         print("istiomigrate: no legacy resources found; nothing to convert", file=sys.stderr)
     return report

@@ -35,6 +35,7 @@ from kubernetes.config.exec_provider import ExecProvider
 
 from istiomigrate import targets
 from istiomigrate.cluster import ClusterError
+from istiomigrate.escape import shown
 from istiomigrate.kinds import INGRESSES, LEGACY, SERVICES, Kind
 
 PAGE_SIZE = 500
@@ -85,7 +86,7 @@ class Connection:
         current = _secrets(self.api.configuration)  # a refreshed exec token is new
         for secret in sorted({*self.secrets, *current}, key=len, reverse=True):
             text = text.replace(secret, "<redacted>")
-        return printable(text)
+        return shown(text)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -369,12 +370,6 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters (escape sequences, carriage returns, newlines)
-    written as ``\\xNN`` escapes."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def _status_message(exc: ApiException) -> str:
     """The ``message`` of the Status the server sent, else the HTTP reason."""
     try:
@@ -551,7 +546,7 @@ class _ExecOutcome:
 
     def raise_failure(self, files: str) -> None:
         if self.failure is not None:
-            raise ClusterError(f"kubeconfig {files}: {printable(self.failure)}")
+            raise ClusterError(f"kubeconfig {files}: {shown(self.failure)}")
 
 
 def _bound_refresh(cfg: client.Configuration, plugin: _ExecOutcome, files: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from istiomigrate.escape import shown
 from istiomigrate.model import Resource
 from istiomigrate.read.inventory import LegacyResource
 
@@ -228,7 +229,7 @@ def render(plan: Plan, header: str, applying: bool = False, prune: bool = False,
     width = max((len(label) for label, _ in rows), default=0)
     out += [f"  {label:<{width}}  ->  {what}" for label, what in rows] or ["  none found"]
     out += ["", _summary(plan), _next_step(plan, applying, prune)]
-    return "\n".join(out) + "\n"
+    return "\n".join(shown(line) for line in out) + "\n"  # names and diffs are input
 
 
 def _render_change(change: Change) -> list[str]:
