@@ -348,7 +348,7 @@ def test_server_text_cannot_drive_the_terminal(mesh) -> None:
     kube.fail("GET", r"^/api/v1/services$", 500, message="bad\x1b[2J\rthing\nsecond line")
     line = one_error(run(kubeconfig))
     assert "\x1b" not in line and "\r" not in line
-    assert "bad\\x1b[2J\\rthing\\nsecond line" in line
+    assert "bad\\x1b[2J\\x0dthing\\x0asecond line" in line  # escape.shown: one rule
 
 
 # ---------------------------------------------------------------------------------------------
