@@ -1,7 +1,7 @@
 """The Istio 0.8 converter's own cases, judged by meaning (routes, subsets, policies).
 
-Expectations are ours (fixtures/conformance-expected.yaml, written from
-MAPPING.md). Where the old golden is right it must mean the same as our
+Expectations are ours (fixtures/conformance-expected.yaml, written from the rules of
+docs/semantics.md). Where the old golden is right it must mean the same as our
 output; where it has a documented defect it must not.
 """
 
