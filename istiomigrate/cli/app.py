@@ -7,6 +7,8 @@ no command module imports this one (no cycle) and none can miss the error bounda
 from __future__ import annotations
 
 import gc
+import os
+import sys
 from collections.abc import Callable
 from typing import Annotated
 
@@ -58,4 +60,11 @@ def main() -> None:
     # A run allocates millions of short-lived objects and almost no reference cycles:
     # collecting less often saves about a third of the time spent reading a large tree.
     gc.set_threshold(100_000, 50, 100)
-    app(prog_name="istiomigrate")
+    app(prog_name=prog_name(sys.argv[0]))
+
+
+def prog_name(argv0: str) -> str:
+    """``kubectl istiomigrate`` when run as the kubectl plugin (kubectl execs
+    ``kubectl-istiomigrate``), so that usage lines show what the user typed."""
+    plugin = os.path.basename(argv0).removesuffix(".exe") == "kubectl-istiomigrate"
+    return "kubectl istiomigrate" if plugin else "istiomigrate"

@@ -16,7 +16,13 @@ import typer
 
 from istiomigrate.check import formats as outputs
 from istiomigrate.cli.exits import EXIT_FINDINGS, EXIT_OK, CommandError
-from istiomigrate.cli.options import DEFAULT_NAMESPACE, Namespace, choice
+from istiomigrate.cli.options import (
+    DEFAULT_NAMESPACE,
+    AllowEmpty,
+    Namespace,
+    choice,
+    require_manifests,
+)
 
 if TYPE_CHECKING:
     from enum import Enum
@@ -50,6 +56,7 @@ def check(
     strict: Annotated[bool, typer.Option(
         "--strict",
         help="Fail (exit 1) on warnings too: files that do not parse, manual injection.")] = False,
+    allow_empty: AllowEmpty = False,
 ) -> int:
     """Fail while legacy Istio routing resources remain: a gate for CI and pre-commit.
 
@@ -65,6 +72,7 @@ def check(
 
     result = checks.check_paths(paths, checks.CheckOptions(namespace=namespace,
                                                            injection=injection))
+    require_manifests(paths, len(result.sources), allow_empty)
     fmt = output_format.value
     colour = output is None and outputs.use_colour(sys.stdout)
     _write(outputs.render(result, fmt, strict=strict, colour=colour), output)

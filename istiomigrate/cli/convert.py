@@ -24,6 +24,7 @@ from istiomigrate.cli.options import (
     DEFAULT_TARGET,
     INGRESS_GATEWAY_SELECTOR,
     AcceptTargetDefaults,
+    AllowEmpty,
     ClusterDomain,
     ConvertNamespace,
     EgressTLS,
@@ -33,6 +34,7 @@ from istiomigrate.cli.options import (
     Target,
     choice,
     gateway_selector,
+    require_manifests,
 )
 from istiomigrate.cluster import CLUSTER_TARGET
 from istiomigrate.escape import shown
@@ -134,6 +136,7 @@ def convert(
         help="Where --prune-legacy writes legacy-backup.yaml (default: "
         "./istiomigrate-backup-<UTC time>).", show_default=False, file_okay=False,
         rich_help_panel=CLUSTER_PANEL)] = None,
+    allow_empty: AllowEmpty = False,
 ) -> int:
     """Convert legacy routing resources to v1alpha3, or to v1 for modern Istio (--target).
 
@@ -173,6 +176,9 @@ def convert(
     paths = _required(ctx, "paths", paths)
     if output_dir is not None and in_place:
         raise CommandError("--output-dir and --in-place exclude each other")
+    if in_place and "-" in paths:
+        raise CommandError("--in-place cannot rewrite standard input (-); use --output-dir "
+                           "or redirect stdout")
     namespace = DEFAULT_NAMESPACE if namespace is None else namespace
     exclude = _output_outside_inputs(paths, output_dir) if output_dir is not None else ()
     from istiomigrate.journal import Conflict
@@ -180,6 +186,7 @@ def convert(
     try:
         _finish_interrupted_run(paths, in_place)
         result = _run(paths, namespace, replace(options, default_namespace=namespace), exclude)
+        require_manifests(paths, len(result.inventory.files), allow_empty)
         if output_dir is not None or in_place or diff:
             report = _write_files(result, paths, output_dir, in_place, allow_lossy, diff)
             report_to(report)

@@ -104,3 +104,15 @@ INGRESS_GATEWAY_SELECTOR = "istio=ingressgateway"
 IngressGatewaySelector = Annotated[str, typer.Option(
     help="Kubernetes Ingresses of class istio: pod labels of the ingress gateway that serves "
     "them (key=value[,key=value]).")]
+
+AllowEmpty = Annotated[bool, typer.Option(
+    "--allow-empty", help="Succeed when the paths hold no manifest at all (default: exit 2, "
+    "since a mistyped path would otherwise pass).")]
+
+
+def require_manifests(paths: list[str], count: int, allow_empty: bool) -> None:
+    """No manifest file under ``paths`` is a usage error unless ``--allow-empty``: a wrong
+    path or glob in CI must not pass as "nothing to migrate"."""
+    if count == 0 and not allow_empty:
+        raise CommandError(f"no manifests found under {', '.join(paths)} "
+                           "(--allow-empty accepts that)")

@@ -22,6 +22,7 @@ from istiomigrate.cli.options import (
     DEFAULT_NAMESPACE,
     DEFAULT_TARGET,
     INGRESS_GATEWAY_SELECTOR,
+    AllowEmpty,
     ClusterDomain,
     EgressTLS,
     EgressTLSUsedOption,
@@ -29,6 +30,7 @@ from istiomigrate.cli.options import (
     Namespace,
     TargetOption,
     gateway_selector,
+    require_manifests,
 )
 from istiomigrate.errors import InputError
 from istiomigrate.escape import shown
@@ -67,6 +69,7 @@ def verify(
     egress_tls: EgressTLSUsedOption = EgressTLS.originate,
     target: TargetOption = DEFAULT_TARGET,
     ingress_gateway_selector: IngressGatewaySelector = INGRESS_GATEWAY_SELECTOR,
+    allow_empty: AllowEmpty = False,
 ) -> int:
     """Prove the converted config routes every request as the legacy config did.
 
@@ -81,6 +84,7 @@ def verify(
     gateway = gateway_selector(ingress_gateway_selector)
     try:
         inventory = read_paths(paths, default_namespace=namespace)
+        require_manifests(paths, len(inventory.files), allow_empty)
         docs = read_converted(against, target.value)
     except ValueError as exc:  # not an InputError (those reach the error boundary as they are)
         raise CommandError(str(exc)) from None
