@@ -4,6 +4,8 @@ Two configurations mean the same when their normal forms are equal. Tests
 compare the normal form of the plan made from legacy input with the normal
 form a target reads back from its own output (``Target.meaning``), so a
 renderer that drops or bends a field is caught whatever its output looks like.
+It is written independently of every target's renderer, on purpose: a mistake in
+spelling a field must not be in both the output and the yardstick.
 
 The vocabulary is Istio 1.0's v1alpha3 field names, which every later API
 version still understands; subsets become the labels they select, hosts are

@@ -1706,6 +1706,9 @@ class FakeKube:
             message=message,
             reason=reason,
         )
+        return self._add_fault(fault)
+
+    def _add_fault(self, fault: Fault) -> Fault:
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -1724,9 +1727,7 @@ class FakeKube:
         The wait ends early when the server stops, so a test never waits on it after teardown.
         """
         fault = Fault(method.upper(), re.compile(path_regex), delay=seconds, times=times, nth=nth)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
     def respond(
         self,
@@ -1752,9 +1753,7 @@ class FakeKube:
             body=raw,
             content_type=content_type,
         )
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
     def trickle(
         self,
@@ -1770,9 +1769,7 @@ class FakeKube:
         fault = Fault(
             method.upper(), re.compile(path_regex), trickle=interval, times=times, nth=nth
         )
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
     def echo_credentials(
         self, method: str, path_regex: str, status: int = 400, times: int | None = None
@@ -1783,9 +1780,7 @@ class FakeKube:
         fault = Fault(
             method.upper(), re.compile(path_regex), status=status, times=times, echo=True
         )
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._add_fault(fault)
 
     def clear_faults(self) -> None:
         with self._lock:
