@@ -37,8 +37,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from istiomigrate import escape
 from istiomigrate.errors import InputError
+from istiomigrate.escape import shown  # file names are input: control characters escaped
 from istiomigrate.files import (
     FileChanged,
     atomic_write,
@@ -178,11 +178,6 @@ def pending(base: Path) -> bool:
         return _exists(directory) and _read(directory) is not None
     except InputError:
         return False
-
-
-def shown(path: Path) -> str:
-    """A path for the terminal: file names are input, so control characters are escaped."""
-    return escape.shown(path)
 
 
 def _changed_message(path: Path) -> str:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from enum import Enum
 
     class CheckFormat(str, Enum):
-        """A format of the check_output registry (members made from it at run time)."""
+        """A format of the ``check.formats`` registry (members made from it at run time)."""
 else:
     CheckFormat = choice("CheckFormat", outputs.FORMATS)
 DEFAULT_FORMAT = CheckFormat("text")
